@@ -1,0 +1,1 @@
+"""The emulated OVHcloud API, at its real protocol (see the project's issues)."""

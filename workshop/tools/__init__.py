@@ -1,0 +1,1 @@
+"""Thin adapters over the real tools (kubectl, helm, terraform, ovh) (see the project's issues)."""
