@@ -40,3 +40,44 @@ class SandboxError(WorkshopError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.component = component
+
+
+class ClusterError(WorkshopError):
+    """A cluster could not be reached, or its API server refused a request."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.context = context
+        self.status = status
+
+
+class LabError(WorkshopError):
+    """A lab file is invalid, or a lab or step name matches nothing."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.field = field
+
+
+class StepError(WorkshopError):
+    """Solving or resetting a lab could not bring the cluster to the expected state."""
+
+    def __init__(self, message: str, *, lab: str, step: str | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.lab = lab
+        self.step = step
