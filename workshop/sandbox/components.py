@@ -1,0 +1,194 @@
+"""The command lines of the control plane and kwok (pure: paths and ports in, argv out).
+
+These are the flags a kubeadm or kwokctl cluster would use, trimmed to one machine:
+everything listens on the bind address (loopback by default), etcd speaks plain HTTP on
+loopback only, kube-apiserver serves TLS with client certificates and RBAC, and the
+controller-manager and scheduler run without leader election so a restart is instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workshop.sandbox.layout import Layout
+from workshop.sandbox.pki import Pki
+
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+# The admission plugins a managed cluster runs; kube-apiserver enables most by default,
+# they are listed so `workshop sandbox status` and learners can see them.
+ADMISSION_PLUGINS = (
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "ServiceAccount",
+    "NodeRestriction",
+    "TaintNodesByCondition",
+    "PodSecurity",
+    "Priority",
+    "DefaultTolerationSeconds",
+    "DefaultStorageClass",
+    "StorageObjectInUseProtection",
+    "PersistentVolumeClaimResize",
+    "RuntimeClass",
+    "DefaultIngressClass",
+    "MutatingAdmissionWebhook",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionWebhook",
+    "ResourceQuota",
+)
+
+# Go runtime settings: a soft memory limit per component keeps the sandbox small enough to
+# sit beside JupyterLab in a 2 GB Binder (the GC works harder instead of growing the heap).
+MEMORY_LIMITS = {
+    "etcd": "96MiB",
+    "kube-apiserver": "320MiB",
+    "kube-controller-manager": "96MiB",
+    "kube-scheduler": "64MiB",
+    "kwok": "96MiB",
+}
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The TCP ports of one sandbox; chosen at first start and kept in its state file."""
+
+    apiserver: int
+    etcd: int
+    etcd_peer: int
+    kwok: int
+
+
+@dataclass(frozen=True)
+class Component:
+    """One process of the sandbox: how to start it."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    needs_api: bool = True
+    """Started once kube-apiserver answers (etcd and the apiserver itself start at once)."""
+
+
+def control_plane(
+    layout: Layout,
+    *,
+    binaries: Mapping[str, Path],
+    ports: Ports,
+    bind: str = "127.0.0.1",
+) -> list[Component]:
+    """Every process of the sandbox, in start order."""
+    pki = Pki(layout.pki)
+    etcd_url = f"http://127.0.0.1:{ports.etcd}"
+    peer_url = f"http://127.0.0.1:{ports.etcd_peer}"
+    qps = ("--kube-api-qps=500", "--kube-api-burst=1000")
+    advertise = "127.0.0.1" if bind == "0.0.0.0" else bind  # noqa: S104 - compares, binds nothing
+
+    def env(name: str) -> dict[str, str]:
+        return {"GOMEMLIMIT": MEMORY_LIMITS[name], "NO_PROXY": "127.0.0.1,localhost,::1"}
+
+    etcd = Component(
+        "etcd",
+        (
+            str(binaries["etcd"]),
+            "--name=sandbox",
+            f"--data-dir={layout.etcd_data}",
+            f"--listen-client-urls={etcd_url}",
+            f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}",
+            f"--initial-cluster=sandbox={peer_url}",
+            "--auto-compaction-retention=1",
+            "--quota-backend-bytes=2147483648",
+            "--snapshot-count=10000",
+            "--log-level=warn",
+        ),
+        env("etcd"),
+        needs_api=False,
+    )
+    apiserver = Component(
+        "kube-apiserver",
+        (
+            str(binaries["kube-apiserver"]),
+            f"--etcd-servers={etcd_url}",
+            f"--bind-address={bind}",
+            f"--secure-port={ports.apiserver}",
+            f"--advertise-address={advertise}",
+            "--endpoint-reconciler-type=none",
+            f"--tls-cert-file={pki.cert('serving')}",
+            f"--tls-private-key-file={pki.key('serving')}",
+            f"--client-ca-file={pki.ca_cert}",
+            f"--kubelet-client-certificate={pki.cert('apiserver-kubelet-client')}",
+            f"--kubelet-client-key={pki.key('apiserver-kubelet-client')}",
+            f"--service-account-issuer={ISSUER}",
+            f"--service-account-key-file={pki.sa_pub}",
+            f"--service-account-signing-key-file={pki.sa_key}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--authorization-mode=Node,RBAC",
+            f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
+            "--allow-privileged=true",
+            "--profiling=false",
+            "--max-requests-inflight=800",
+            "--max-mutating-requests-inflight=400",
+        ),
+        env("kube-apiserver"),
+        needs_api=False,
+    )
+    controller_manager = Component(
+        "kube-controller-manager",
+        (
+            str(binaries["kube-controller-manager"]),
+            f"--kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            f"--authentication-kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            f"--authorization-kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            "--secure-port=0",
+            "--leader-elect=false",
+            "--use-service-account-credentials=true",
+            f"--service-account-private-key-file={pki.sa_key}",
+            f"--root-ca-file={pki.ca_cert}",
+            f"--cluster-signing-cert-file={pki.ca_cert}",
+            f"--cluster-signing-key-file={pki.ca_key}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--controllers=*,-nodeipam",
+            "--concurrent-deployment-syncs=10",
+            "--concurrent-replicaset-syncs=10",
+            *qps,
+        ),
+        env("kube-controller-manager"),
+    )
+    scheduler = Component(
+        "kube-scheduler",
+        (
+            str(binaries["kube-scheduler"]),
+            f"--kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            f"--authentication-kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            f"--authorization-kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            "--secure-port=0",
+            "--leader-elect=false",
+            *qps,
+        ),
+        env("kube-scheduler"),
+    )
+    kwok = Component(
+        "kwok",
+        (
+            str(binaries["kwok"]),
+            f"--kubeconfig={layout.component_kubeconfig('kwok')}",
+            f"--config={layout.config / 'kwok.yaml'}",
+            "--manage-all-nodes=true",
+            # the kubelet endpoint: only kube-apiserver, on this machine, talks to it
+            f"--server-address=127.0.0.1:{ports.kwok}",
+            f"--node-port={ports.kwok}",
+            "--node-name=localhost",
+            f"--cidr={POD_CIDR}",
+            f"--tls-cert-file={pki.cert('serving')}",
+            f"--tls-private-key-file={pki.key('serving')}",
+            "--node-lease-duration-seconds=40",
+            "--enable-crds=Logs,Attach,PortForward",
+        ),
+        env("kwok"),
+    )
+    return [etcd, apiserver, controller_manager, scheduler, kwok]

@@ -1,0 +1,110 @@
+"""Node objects that look like OVHcloud Managed Kubernetes nodes (pure data).
+
+kwok manages every node (``--manage-all-nodes``): the sandbox only creates the Node
+objects, with a flavor's capacity and the labels a managed node carries; kwok's
+``node-initialize`` stage makes them Ready and keeps their lease alive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from workshop.errors import SandboxError
+
+DEFAULT_FLAVOR = "b3-8"
+DEFAULT_POOL = "nodepool"
+REGION = "GRA11"
+ZONE = "nova"
+KUBELET_VERSION = "v1.37.2"
+POOL_LABEL = "nodepool"
+
+
+@cache
+def flavors() -> dict[str, dict[str, Any]]:
+    """The instance flavors a node pool can use, by name."""
+    text = resources.files("workshop.sandbox").joinpath("flavors.yaml").read_text()
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return data
+
+
+def node_name(pool: str, index: int) -> str:
+    """``<pool>-node-<6 hex>``: stable for a pool and index, like the service's names."""
+    digest = hashlib.sha256(f"{pool}/{index}".encode()).hexdigest()[:6]
+    return f"{pool}-node-{digest}"
+
+
+def node_ip(index: int) -> str:
+    """A private-range address per node, as nodes get on the service's private network."""
+    return f"10.0.{index // 250}.{index % 250 + 2}"
+
+
+def manifest(*, pool: str, index: int, flavor: str = DEFAULT_FLAVOR) -> dict[str, Any]:
+    """The Node object for node ``index`` of ``pool``."""
+    spec = flavors().get(flavor)
+    if spec is None:
+        raise SandboxError(
+            f"unknown node flavor {flavor!r}", hint=f"choose one of: {', '.join(sorted(flavors()))}"
+        )
+    name = node_name(pool, index)
+    cpu, memory, disk = spec["cpu"], spec["memory"], spec["disk"]
+    capacity = {
+        "cpu": str(cpu),
+        "memory": f"{memory}Gi",
+        "ephemeral-storage": f"{disk}Gi",
+        "pods": "110",
+    }
+    allocatable = {
+        "cpu": f"{cpu * 1000 - 100 - 60 * cpu}m",
+        "memory": f"{memory * 1024 - 500 - 100 * memory}Mi",
+        "ephemeral-storage": f"{int(disk * 0.9)}Gi",
+        "pods": "110",
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": flavor,
+                "beta.kubernetes.io/instance-type": flavor,
+                "topology.kubernetes.io/region": REGION,
+                "topology.kubernetes.io/zone": ZONE,
+                "failure-domain.beta.kubernetes.io/region": REGION,
+                "failure-domain.beta.kubernetes.io/zone": ZONE,
+                POOL_LABEL: pool,
+                "node.k8s.ovh/type": "standard",
+            },
+            "annotations": {
+                "node.alpha.kubernetes.io/ttl": "0",
+                "kwok.x-k8s.io/node": "fake",
+            },
+        },
+        "spec": {"providerID": f"openstack:///{hashlib.sha256(name.encode()).hexdigest()[:32]}"},
+        "status": {
+            "capacity": capacity,
+            "allocatable": allocatable,
+            "addresses": [{"type": "InternalIP", "address": node_ip(index)}],
+            "nodeInfo": {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "osImage": "Ubuntu 24.04 LTS",
+                "kernelVersion": "6.8.0-generic",
+                "containerRuntimeVersion": "containerd://2.1.0",
+                "kubeletVersion": KUBELET_VERSION,
+                "kubeProxyVersion": KUBELET_VERSION,
+                "machineID": hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(),
+                "systemUUID": hashlib.md5(name[::-1].encode(), usedforsecurity=False).hexdigest(),
+                "bootID": hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:32],
+            },
+        },
+    }

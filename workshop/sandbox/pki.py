@@ -1,0 +1,182 @@
+"""The sandbox's certificates: one CA, a serving cert, client certs, a service-account key.
+
+ECDSA P-256 keys: generated in milliseconds, accepted by every Kubernetes component.
+Written once per sandbox; ``reset`` keeps them so existing kubeconfigs stay valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+VALIDITY = dt.timedelta(days=3650)
+
+# Client identities: file stem -> (common name, organisation). The CN/O pairs are the ones
+# the default RBAC bindings of kube-apiserver expect for each component.
+CLIENTS: dict[str, tuple[str, str | None]] = {
+    "admin": ("workshop-admin", "system:masters"),
+    "kube-controller-manager": ("system:kube-controller-manager", None),
+    "kube-scheduler": ("system:kube-scheduler", None),
+    "kwok": ("system:kwok-controller", "system:masters"),
+    "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
+}
+
+SERVICE_IP = "10.96.0.1"
+
+
+@dataclass(frozen=True)
+class Pki:
+    """Paths of the sandbox's key material."""
+
+    root: Path
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.root / "ca.crt"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.root / "ca.key"
+
+    @property
+    def sa_key(self) -> Path:
+        return self.root / "sa.key"
+
+    @property
+    def sa_pub(self) -> Path:
+        return self.root / "sa.pub"
+
+    def cert(self, name: str) -> Path:
+        return self.root / f"{name}.crt"
+
+    def key(self, name: str) -> Path:
+        return self.root / f"{name}.key"
+
+    def exists(self) -> bool:
+        names = ["serving", *CLIENTS]
+        files = [self.ca_cert, self.ca_key, self.sa_key, self.sa_pub]
+        files += [self.cert(n) for n in names] + [self.key(n) for n in names]
+        return all(f.exists() for f in files)
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    data = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _write_cert(path: Path, cert: x509.Certificate) -> None:
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _name(cn: str, org: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+    )
+
+
+def ensure(pki: Pki, *, hosts: list[str]) -> None:
+    """Create the CA and every certificate, unless they all exist already."""
+    if pki.exists():
+        return
+    pki.root.mkdir(parents=True, exist_ok=True)
+    pki.root.chmod(0o700)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name("workshop-sandbox-ca")
+    ca = (
+        _builder(ca_name, ca_name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_key(pki.ca_key, ca_key)
+    _write_cert(pki.ca_cert, ca)
+
+    def issue(
+        name: str,
+        subject: x509.Name,
+        usage: x509.ObjectIdentifier,
+        san: list[x509.GeneralName] | None = None,
+    ) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = _builder(subject, ca_name, key.public_key()).add_extension(
+            x509.ExtendedKeyUsage([usage]), critical=False
+        )
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        _write_key(pki.key(name), key)
+        _write_cert(pki.cert(name), builder.sign(ca_key, hashes.SHA256()))
+
+    dns = [
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    ]
+    ips = {"127.0.0.1", "::1", SERVICE_IP, *(h for h in hosts if _is_ip(h))}
+    dns += [h for h in hosts if not _is_ip(h) and h not in dns]
+    san: list[x509.GeneralName] = [x509.DNSName(d) for d in dns]
+    san += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in sorted(ips)]
+    issue("serving", _name("workshop-sandbox-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, san)
+    for stem, (cn, org) in CLIENTS.items():
+        issue(stem, _name(cn, org), ExtendedKeyUsageOID.CLIENT_AUTH)
+
+    sa_key = ec.generate_private_key(ec.SECP256R1())
+    _write_key(pki.sa_key, sa_key)
+    pki.sa_pub.write_bytes(
+        sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,517 @@
+"""The local sandbox cluster: start, stop, inspect and reset it.
+
+``Sandbox(home).up()`` brings up etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kwok under a supervisor daemon, creates the nodes, and returns once
+they are Ready and the ``default`` ServiceAccount exists (the first moment a learner can
+create a pod). State lives under ``<home>/sandbox``; ``down`` keeps it, ``reset`` wipes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from workshop import binaries
+from workshop.errors import SandboxError
+from workshop.home import workshop_home
+from workshop.sandbox import api as sandbox_api
+from workshop.sandbox import components, kubeconfig, kwokconfig, nodes, pki, ports
+from workshop.sandbox.layout import COMPONENTS, CONTEXT, Layout
+from workshop.sandbox.state import State
+
+DEFAULT_NODES = 3
+START_TIMEOUT = 90.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    state: str
+    pid: int | None
+    restarts: int
+    rss_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    home: Path
+    kubeconfig: Path
+    api_url: str | None
+    version: str | None = None
+    nodes: int | None = None
+    ready_nodes: int | None = None
+    uptime: float | None = None
+    profile: str | None = None
+    components: list[ComponentStatus] = field(default_factory=list)
+
+
+def _alive(pid: int, marker: str) -> bool:
+    """Whether ``pid`` runs and its command line contains ``marker`` (no pid reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return marker.encode() in cmdline
+
+
+def _rss(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+class Sandbox:
+    """One local cluster, kept under ``<home>/sandbox``; a context manager for tests."""
+
+    def __init__(
+        self,
+        home: Path | str | None = None,
+        *,
+        nodes: int | None = None,
+        profile: str | None = None,
+        port: int | None = None,
+        bind: str = "127.0.0.1",
+        binaries: Mapping[str, Path] | None = None,
+    ) -> None:
+        self.binaries = dict(binaries) if binaries else None
+        self.home = Path(home).expanduser() if home else workshop_home()
+        self.layout = Layout(self.home)
+        self.wanted_nodes = nodes
+        self.wanted_profile = profile
+        self.wanted_port = port
+        self.bind = bind
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.layout.kubeconfig
+
+    @property
+    def context(self) -> str:
+        return CONTEXT
+
+    def __enter__(self) -> Sandbox:
+        self.up()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.down()
+
+    def is_running(self) -> bool:
+        pid = self._supervisor_pid()
+        return pid is not None
+
+    def up(self, *, progress: Progress | None = None, timeout: float = START_TIMEOUT) -> bool:
+        """Start the sandbox unless it runs; wait until it is usable. True if it started."""
+        say = progress or (lambda _msg: None)
+        with self._lock():
+            state = self._state()
+            if self.is_running():
+                api = self._api(state)
+                if api.ready():
+                    self._ensure_nodes(api, state, say, timeout)
+                    return False
+                say("the sandbox is starting in another process; waiting for it")
+                self._wait_ready(api, time.monotonic() + timeout, say)
+                return False
+            self._prepare(state, say)
+            self._spawn_supervisor()
+            deadline = time.monotonic() + timeout
+            api = self._api(state)
+            try:
+                self._wait_ready(api, deadline, say)
+                self._ensure_nodes(api, state, say, max(5.0, deadline - time.monotonic()))
+                self._wait_default_service_account(api, deadline)
+            except BaseException:
+                self._stop()
+                raise
+            return True
+
+    def down(self, *, progress: Progress | None = None) -> bool:
+        """Stop every process of the sandbox; keep its state. True if something ran."""
+        with self._lock():
+            return self._stop(progress)
+
+    def reset(self, *, progress: Progress | None = None) -> None:
+        """A fresh, empty cluster: stop, wipe etcd and logs, start again."""
+        say = progress or (lambda _msg: None)
+        with self._lock():
+            self._stop(say)
+            say("wiping the cluster's data")
+            shutil.rmtree(self.layout.etcd_data, ignore_errors=True)
+            shutil.rmtree(self.layout.logs, ignore_errors=True)
+        self.up(progress=progress)
+
+    def status(self) -> Status:
+        state = State.load(self.layout.state_file)
+        api_url = f"https://{self._client_host(state)}:{state.ports.apiserver}" if state else None
+        base = Status(
+            False, self.home, self.kubeconfig, api_url, profile=state.profile if state else None
+        )
+        if state is None or not self.is_running():
+            return base
+        try:
+            info = json.loads(self.layout.status_file.read_text())
+        except (OSError, ValueError):
+            info = {"components": {}, "startedAt": None}
+        comps = [
+            ComponentStatus(
+                name,
+                c["state"],
+                c["pid"],
+                c["restarts"],
+                _rss(c["pid"]) if c["pid"] else None,
+            )
+            for name, c in info["components"].items()
+        ]
+        supervisor_pid = self._supervisor_pid()
+        if supervisor_pid:
+            comps.insert(
+                0, ComponentStatus("supervisor", "running", supervisor_pid, 0, _rss(supervisor_pid))
+            )
+        result = replace(
+            base,
+            running=True,
+            uptime=time.time() - info["startedAt"] if info.get("startedAt") else None,
+            components=comps,
+        )
+        api = self._api(state)
+        try:
+            items = api.nodes()
+            return replace(
+                result,
+                version=api.version(),
+                nodes=len(items),
+                ready_nodes=sum(1 for n in items if sandbox_api.is_ready(n)),
+            )
+        except (OSError, sandbox_api.ApiError):
+            return result
+
+    def log_file(self, component: str) -> Path:
+        if component not in (*COMPONENTS, "supervisor"):
+            raise SandboxError(
+                f"no component named {component!r}",
+                hint=f"choose one of: {', '.join((*COMPONENTS, 'supervisor'))}",
+            )
+        return self.layout.log_file(component)
+
+    # -- starting --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        with (self.layout.root / ".lock").open("w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _state(self) -> State:
+        state = State.load(self.layout.state_file)
+        if state is None:
+            chosen = ports.pick(4, self.bind)
+            apiserver = self.wanted_port or chosen[0]
+            state = State(
+                components.Ports(
+                    apiserver=apiserver, etcd=chosen[1], etcd_peer=chosen[2], kwok=chosen[3]
+                ),
+                bind=self.bind,
+                nodes=self.wanted_nodes or DEFAULT_NODES,
+                profile=self.wanted_profile or kwokconfig.DEFAULT_PROFILE,
+            )
+        else:
+            if self.wanted_nodes is not None:
+                state.nodes = self.wanted_nodes
+            if self.wanted_profile is not None:
+                state.profile = self.wanted_profile
+            if self.wanted_port is not None:
+                state.ports = replace(state.ports, apiserver=self.wanted_port)
+            state.bind = self.bind
+        return state
+
+    def _check_ports(self, state: State) -> State:
+        """Keep the saved ports where they are free; move the ones taken by others."""
+        wanted = {
+            "apiserver": state.ports.apiserver,
+            "etcd": state.ports.etcd,
+            "etcd_peer": state.ports.etcd_peer,
+            "kwok": state.ports.kwok,
+        }
+        moved: dict[str, int] = {}
+        for name, port in wanted.items():
+            host = state.bind if name in ("apiserver", "kwok") else "127.0.0.1"
+            if ports.is_free(port, host):
+                continue
+            if name == "apiserver" and self.wanted_port is not None:
+                raise SandboxError(
+                    f"port {port} on {host} is already in use, "
+                    "so kube-apiserver cannot listen there",
+                    component="kube-apiserver",
+                    hint="stop what uses it (see `ss -ltnp`), or choose another with --port",
+                )
+            moved[name] = ports.pick(1, host, avoid=set(wanted.values()))[0]
+        return replace(state, ports=replace(state.ports, **moved)) if moved else state
+
+    def _prepare(self, state: State, say: Progress) -> None:
+        layout = self.layout
+        given = self.binaries or {}
+        found = {name: given.get(name) or binaries.find(name) for name in binaries.SANDBOX_BINARIES}
+        state = self._check_ports(state)
+        for folder in (layout.logs, layout.run, layout.config, layout.etcd_data):
+            folder.mkdir(parents=True, exist_ok=True)
+        layout.etcd_data.chmod(0o700)
+        for stale in layout.run.iterdir():
+            stale.unlink()
+        if not pki.Pki(layout.pki).exists():
+            say("creating the cluster's certificates")
+        pki.ensure(pki.Pki(layout.pki), hosts=[state.bind])
+        self._write_kubeconfigs(state)
+        self._write_kwok_config(state)
+        plan = components.control_plane(layout, binaries=found, ports=state.ports, bind=state.bind)
+        (layout.run / "plan.json").write_text(
+            json.dumps(
+                {
+                    "apiserverPort": state.ports.apiserver,
+                    "components": [
+                        {
+                            "name": c.name,
+                            "argv": list(c.argv),
+                            "env": dict(c.env),
+                            "needs_api": c.needs_api,
+                        }
+                        for c in plan
+                    ],
+                },
+                indent=1,
+            )
+        )
+        state.save(layout.state_file)
+        say(
+            "starting etcd, kube-apiserver, controller-manager, scheduler and kwok "
+            f"({state.nodes} nodes)"
+        )
+
+    def _client_host(self, state: State | None) -> str:
+        bind = state.bind if state else self.bind
+        return "127.0.0.1" if bind in ("0.0.0.0", "127.0.0.1") else bind  # noqa: S104
+
+    def _api(self, state: State) -> sandbox_api.Api:
+        return sandbox_api.load(self._client_host(state), state.ports.apiserver, self.layout.pki)
+
+    def _write_kubeconfigs(self, state: State) -> None:
+        keys = pki.Pki(self.layout.pki)
+        ca = keys.ca_cert.read_bytes()
+        server = f"https://{self._client_host(state)}:{state.ports.apiserver}"
+        admin = kubeconfig.build(
+            server=server,
+            ca=ca,
+            cert=keys.cert("admin").read_bytes(),
+            key=keys.key("admin").read_bytes(),
+            context=CONTEXT,
+            user="workshop-admin",
+        )
+        kubeconfig.write(self.layout.kubeconfig, admin)
+        local = f"https://127.0.0.1:{state.ports.apiserver}"
+        for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
+            config = kubeconfig.build(
+                server=local,
+                ca=ca,
+                cert=keys.cert(component).read_bytes(),
+                key=keys.key(component).read_bytes(),
+                context=CONTEXT,
+                user=component,
+            )
+            kubeconfig.write(self.layout.component_kubeconfig(component), config)
+
+    def _write_kwok_config(self, state: State) -> None:
+        pod_log = self.layout.config / "pod.log"
+        if not pod_log.exists():
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+            lines = [
+                "This container runs in the workshop sandbox: kwok simulates it, "
+                "nothing is executed.",
+                "Its status (Pending, Running, Ready) comes from kwok's lifecycle stages.",
+            ]
+            pod_log.write_text("".join(f"{stamp} stdout F {line}\n" for line in lines))
+        exec_dir = Path(tempfile.gettempdir()) / f"workshop-exec-{os.getuid()}"
+        exec_dir.mkdir(mode=0o755, exist_ok=True)
+        docs = kwokconfig.config(
+            profile=state.profile,
+            log_file=pod_log,
+            exec_dir=exec_dir,
+            exec_user=65534 if os.geteuid() == 0 else None,
+        )
+        (self.layout.config / "kwok.yaml").write_text(kwokconfig.dump(docs))
+
+    def _spawn_supervisor(self) -> None:
+        log = self.layout.log_file("supervisor").open("ab")
+        with log:
+            subprocess.run(
+                [sys.executable, "-m", "workshop.sandbox.supervisor", str(self.home)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.home,
+                check=True,
+            )
+
+    def _supervisor_pid(self) -> int | None:
+        try:
+            pid = int(self.layout.supervisor_pid.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _alive(pid, "workshop.sandbox.supervisor") else None
+
+    def _components(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.layout.status_file.read_text())["components"]
+        except (OSError, ValueError, KeyError):
+            return {}
+        return data
+
+    def _fail_if_crashing(self) -> None:
+        for name, info in self._components().items():
+            if info["state"] == "crashlooping":
+                raise SandboxError(
+                    f"{name} keeps crashing at start (exit code {info['lastExit']}); "
+                    "its last log lines:\n" + _tail(self.layout.log_file(name)),
+                    component=name,
+                    hint=f"the whole log is in {self.layout.log_file(name)}",
+                )
+
+    def _wait_ready(self, api: sandbox_api.Api, deadline: float, say: Progress) -> None:
+        say("waiting for kube-apiserver to answer")
+        started = time.monotonic()
+        while not api.ready():
+            if time.monotonic() - started > 2 and self._supervisor_pid() is None:
+                raise SandboxError(
+                    "the sandbox supervisor stopped; its last log lines:\n"
+                    + _tail(self.layout.log_file("supervisor")),
+                    hint="run `workshop sandbox logs supervisor` for the whole log",
+                )
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    "kube-apiserver did not become ready in time; its last log lines:\n"
+                    + _tail(self.layout.log_file("kube-apiserver")),
+                    component="kube-apiserver",
+                    hint="see `workshop sandbox logs kube-apiserver` and "
+                    "`workshop sandbox logs etcd`",
+                )
+            time.sleep(0.1)
+
+    def _ensure_nodes(
+        self, api: sandbox_api.Api, state: State, say: Progress, timeout: float
+    ) -> None:
+        """Create (or remove) the sandbox's own nodes to match ``state.nodes``; wait Ready."""
+        deadline = time.monotonic() + timeout
+        existing = {n["metadata"]["name"] for n in api.nodes()}
+        wanted = {nodes.node_name(nodes.DEFAULT_POOL, i): i for i in range(state.nodes)}
+        for name, index in wanted.items():
+            if name not in existing:
+                with contextlib.suppress(sandbox_api.ApiError):
+                    api.create_node(nodes.manifest(pool=nodes.DEFAULT_POOL, index=index))
+        if self.wanted_nodes is not None:
+            for index in range(state.nodes, state.nodes + 1000):
+                name = nodes.node_name(nodes.DEFAULT_POOL, index)
+                if name not in existing:
+                    break
+                api.delete_node(name)
+        state.save(self.layout.state_file)
+        say(f"waiting for {state.nodes} nodes to be Ready")
+        while True:
+            items = [n for n in api.nodes() if n["metadata"]["name"] in wanted]
+            if len(items) == len(wanted) and all(sandbox_api.is_ready(n) for n in items):
+                return
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                ready = sum(1 for n in items if sandbox_api.is_ready(n))
+                raise SandboxError(
+                    f"only {ready} of {len(wanted)} nodes became Ready; kwok's last log lines:\n"
+                    + _tail(self.layout.log_file("kwok")),
+                    component="kwok",
+                    hint="see `workshop sandbox logs kwok`",
+                )
+            time.sleep(0.1)
+
+    def _wait_default_service_account(self, api: sandbox_api.Api, deadline: float) -> None:
+        """Pods are refused until the ``default`` ServiceAccount exists: wait for it."""
+        while True:
+            try:
+                api.request("GET", "/api/v1/namespaces/default/serviceaccounts/default")
+                return
+            except sandbox_api.ApiError:
+                pass
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    "kube-controller-manager did not create the default ServiceAccount in time; "
+                    "its last log lines:\n"
+                    + _tail(self.layout.log_file("kube-controller-manager")),
+                    component="kube-controller-manager",
+                    hint="see `workshop sandbox logs kube-controller-manager`",
+                )
+            time.sleep(0.1)
+
+    # -- stopping --------------------------------------------------------------------------
+
+    def _stop(self, progress: Progress | None = None) -> bool:
+        say = progress or (lambda _msg: None)
+        stopped = False
+        pid = self._supervisor_pid()
+        if pid is not None:
+            say("stopping the sandbox")
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _alive(pid, "workshop.sandbox.supervisor") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid, "workshop.sandbox.supervisor"):
+                os.kill(pid, signal.SIGKILL)
+            stopped = True
+        # Components left behind by a supervisor killed with SIGKILL die with it
+        # (PR_SET_PDEATHSIG); this sweep covers any that did not.
+        for info in self._components().values():
+            child = info.get("pid")
+            if child and _alive(child, info["binary"]):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+                stopped = True
+        with contextlib.suppress(FileNotFoundError):
+            self.layout.supervisor_pid.unlink()
+        return stopped

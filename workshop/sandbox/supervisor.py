@@ -1,0 +1,203 @@
+"""The sandbox's supervisor: a small daemon that runs the components and restarts them.
+
+``workshop sandbox up`` writes the plan (``run/plan.json``: each component's argv and
+environment) and starts ``python -m workshop.sandbox.supervisor <home>`` in its own
+session. The supervisor starts etcd and kube-apiserver, then, once the API answers, the
+controller-manager, the scheduler and kwok. A component that dies is restarted with a
+growing back-off, like a kubelet restarts a container; its log keeps every run. The
+children die with the supervisor (PR_SET_PDEATHSIG), so a killed supervisor never leaves
+a half cluster behind, and etcd's data on disk keeps every object for the next ``up``.
+SIGTERM stops the components in reverse order, etcd last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from workshop.sandbox import api as sandbox_api
+from workshop.sandbox.layout import Layout
+
+POLL = 0.1
+FAST_EXIT = 10.0  # a run shorter than this counts as a crash at start
+MAX_BACKOFF = 30.0
+STOP_GRACE = 10.0
+LOG_ROTATE_BYTES = 20 * 1024 * 1024
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when the supervisor dies (runs in the child)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    needs_api: bool
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    restarts: int = 0
+    fast_exits: int = 0
+    next_start: float = 0.0
+    last_exit: int | None = None
+    state: str = "waiting"
+    log: IO[bytes] | None = field(default=None, repr=False)
+
+
+class Supervisor:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        plan = json.loads((layout.run / "plan.json").read_text())
+        self.api = sandbox_api.load("127.0.0.1", plan["apiserverPort"], layout.pki)
+        self.children = [
+            Child(c["name"], c["argv"], c["env"], c["needs_api"]) for c in plan["components"]
+        ]
+        self.started = time.time()
+        self.stopping = False
+        self.api_ready = False
+
+    # -- processes ---------------------------------------------------------------------
+
+    def _open_log(self, child: Child) -> IO[bytes]:
+        path = self.layout.log_file(child.name)
+        if path.exists() and path.stat().st_size > LOG_ROTATE_BYTES:
+            path.replace(path.with_suffix(".log.1"))
+        log = path.open("ab")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        log.write(f"--- workshop: starting {child.name} at {stamp} ---\n".encode())
+        log.flush()
+        return log
+
+    def start(self, child: Child) -> None:
+        if child.log:
+            child.log.close()
+        child.log = self._open_log(child)
+        env = {**os.environ, **child.env}
+        child.process = subprocess.Popen(
+            child.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=child.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=_die_with_parent,
+        )
+        child.started = time.monotonic()
+        child.state = "running"
+
+    def reap(self, child: Child, now: float) -> None:
+        """Handle a child that exited: schedule its restart with back-off."""
+        assert child.process is not None
+        child.last_exit = child.process.returncode
+        ran = now - child.started
+        child.process = None
+        child.fast_exits = child.fast_exits + 1 if ran < FAST_EXIT else 0
+        backoff = min(MAX_BACKOFF, 0.5 * 2 ** max(0, child.fast_exits - 1))
+        child.next_start = now + backoff
+        child.restarts += 1
+        child.state = "crashlooping" if child.fast_exits >= 3 else "restarting"
+        if child.log:
+            child.log.write(
+                f"--- workshop: {child.name} exited with {child.last_exit} after {ran:.1f}s; "
+                f"restarting in {backoff:.1f}s ---\n".encode()
+            )
+            child.log.flush()
+
+    def stop_all(self) -> None:
+        for child in reversed(self.children):
+            if child.process and child.process.poll() is None:
+                child.process.terminate()
+                try:
+                    child.process.wait(STOP_GRACE)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
+            child.state = "stopped"
+            if child.log:
+                child.log.close()
+                child.log = None
+
+    # -- status ----------------------------------------------------------------------------
+
+    def write_status(self) -> None:
+        status: dict[str, Any] = {
+            "pid": os.getpid(),
+            "startedAt": self.started,
+            "apiReady": self.api_ready,
+            "components": {
+                c.name: {
+                    "pid": c.process.pid if c.process else None,
+                    "state": c.state,
+                    "restarts": c.restarts,
+                    "lastExit": c.last_exit,
+                    "binary": c.argv[0],
+                }
+                for c in self.children
+            },
+        }
+        tmp = self.layout.status_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status, indent=1))
+        tmp.replace(self.layout.status_file)
+
+    # -- main loop -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        last_status = ""
+        last_probe = 0.0
+        while not self.stopping:
+            now = time.monotonic()
+            if not self.api_ready and now - last_probe > 0.2:
+                last_probe = now
+                self.api_ready = self.api.ready()
+            for child in self.children:
+                if child.process is not None:
+                    if child.process.poll() is not None:
+                        self.reap(child, now)
+                elif now >= child.next_start and (self.api_ready or not child.needs_api):
+                    self.start(child)
+            snapshot = repr(
+                [(c.state, c.restarts, c.process and c.process.pid) for c in self.children]
+            )
+            snapshot += str(self.api_ready)
+            if snapshot != last_status:
+                self.write_status()
+                last_status = snapshot
+            time.sleep(POLL)
+        self.stop_all()
+        self.write_status()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+
+def main(argv: list[str]) -> int:
+    layout = Layout(Path(argv[0]))
+    # Detach: the process that started us returns at once and is not left with a child
+    # to reap; this copy lives on, adopted by init.
+    if os.fork() > 0:
+        os._exit(0)
+    layout.supervisor_pid.write_text(str(os.getpid()))
+    try:
+        Supervisor(layout).run()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            layout.supervisor_pid.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
