@@ -77,7 +77,9 @@ class LabError(WorkshopError):
 class StepError(WorkshopError):
     """Solving or resetting a lab could not bring the cluster to the expected state."""
 
-    def __init__(self, message: str, *, lab: str, step: str | None, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, lab: str, step: str | None, hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.lab = lab
         self.step = step
