@@ -152,3 +152,27 @@ def test_cli_up_prints_the_export_line_last(tmp_path: Path) -> None:
     assert down.returncode == 0
     stopped = subprocess.run([*cli, "status"], capture_output=True, text=True, env=env, timeout=60)
     assert stopped.returncode == 3 and "stopped" in stopped.stdout
+
+
+def test_lifelike_pods_go_through_container_creating(tmp_path: Path) -> None:
+    import time
+
+    with Sandbox(tmp_path, nodes=1, profile="lifelike") as box:
+        kubectl = Kubectl(box.kubeconfig)
+        kubectl("run", "slow", "--image=nginx")
+        seen: list[tuple[str, str]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pod = json.loads(kubectl("get", "pod", "slow", "-o", "json"))
+            statuses = pod["status"].get("containerStatuses") or [{}]
+            state = statuses[0].get("state", {})
+            reason = state.get("waiting", {}).get("reason") or next(iter(state), "none")
+            step = (pod["status"].get("phase", ""), reason)
+            if not seen or seen[-1] != step:
+                seen.append(step)
+            if step == ("Running", "running"):
+                break
+            time.sleep(0.1)
+        assert ("Pending", "ContainerCreating") in seen, seen
+        assert seen[-1] == ("Running", "running"), seen
+        assert seen.index(("Pending", "ContainerCreating")) < len(seen) - 1
