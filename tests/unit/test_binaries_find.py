@@ -26,6 +26,8 @@ from workshop.errors import BinaryError
 KUBE = "Kubernetes v1.37.2"
 ETCD = "etcd Version: 3.7.3\nGit SHA: Not provided (use ./build instead of go build)\nGo: go1.26.8"
 KWOK = "kwok version v0.8.0 go1.26.8 (linux/amd64)"
+HELM = "v4.3.1+g0000000"
+TOFU = "OpenTofu v1.12.6\non linux_amd64"
 
 
 def kubectl_json(version: str) -> str:
@@ -231,6 +233,8 @@ def _install_all_fakes(env: Env) -> None:
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         env.cached("kubernetes-v1.37.2", name, KUBE)
     env.cached("kwok-v0.8.0", "kwok", KWOK)
+    env.cached("helm-v4.3.1", "helm", HELM)
+    env.cached("opentofu-v1.12.6", "tofu", TOFU)
     fake_tool(env.venv, "kubectl", kubectl_json("1.37.1"))
 
 

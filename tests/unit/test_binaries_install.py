@@ -164,8 +164,10 @@ def pin_kwok(monkeypatch: pytest.MonkeyPatch, digest: str | None) -> None:
 
 
 def test_download_installs_every_binary_into_the_cache(env: Env, mirror: Mirror) -> None:
-    paths = install(via="download", progress=env.events.append)
-    assert list(paths) == list(CATALOGUE)
+    # the mirror serves the sandbox's binaries and kubectl (helm and tofu have tests of their own)
+    served = [*SANDBOX_BINARIES, "kubectl"]
+    paths = install(served, via="download", progress=env.events.append)
+    assert sorted(paths) == sorted(served)
     for name, path in paths.items():
         binary = CATALOGUE[name]
         assert path == env.bin / f"{binary.group}-v{binary.version}" / name
@@ -447,3 +449,14 @@ def test_cli_install_prints_the_error_and_exits_1(env: Env) -> None:
     assert result.exit_code == 1
     assert "error: etcd: build: cannot build v3.7.3: no `go` on PATH" in result.output
     assert "--via download" in result.output
+
+
+def test_helm_and_opentofu_release_files() -> None:
+    helm = download_module.asset_for(CATALOGUE["helm"], "linux", "amd64")
+    assert helm.url == "https://get.helm.sh/helm-v4.3.1-linux-amd64.tar.gz"
+    assert helm.checksum_url == helm.url + ".sha256sum"
+    assert helm.member == "linux-amd64/helm"
+    tofu = download_module.asset_for(CATALOGUE["tofu"], "linux", "amd64")
+    assert tofu.url.endswith("/download/v1.12.6/tofu_1.12.6_linux_amd64.tar.gz")
+    assert tofu.checksum_url is not None
+    assert tofu.checksum_url.endswith("/tofu_1.12.6_SHA256SUMS")

@@ -15,8 +15,8 @@ from typing import Literal
 from workshop.binaries.versions import first_semver, kubectl_client_version
 from workshop.errors import BinaryError
 
-Group = Literal["kubernetes", "etcd", "kwok", "kubectl"]
-Host = Literal["dl.k8s.io", "github.com"]
+Group = Literal["kubernetes", "etcd", "kwok", "kubectl", "helm", "opentofu"]
+Host = Literal["dl.k8s.io", "github.com", "get.helm.sh"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class Binary:
 KUBERNETES_VERSION = "1.37.2"
 ETCD_VERSION = "3.7.3"
 KWOK_VERSION = "0.8.0"
+HELM_VERSION = "4.3.1"
+OPENTOFU_VERSION = "1.12.6"
 
 _K8S_RELEASE = Release(
     host="dl.k8s.io",
@@ -120,6 +122,40 @@ _ENTRIES = (
             path="/kubernetes-sigs/kwok/releases/download/{tag}/kwok-{os}-{arch}",
         ),
         elsewhere=f"`go install sigs.k8s.io/kwok/cmd/kwok@v{KWOK_VERSION}`",
+    ),
+    Binary(
+        name="helm",
+        group="helm",
+        version=HELM_VERSION,
+        version_args=("version", "--short"),
+        parse_version=first_semver,
+        accepts=("4.2", "4.3"),
+        release=Release(
+            host="get.helm.sh",
+            path="/helm-{tag}-{os}-{arch}.{ext}",
+            checksum="/helm-{tag}-{os}-{arch}.{ext}.sha256sum",
+            checksum_format="sums",
+            member="{os}-{arch}/helm",
+        ),
+        elsewhere="`conda install -c conda-forge kubernetes-helm`",
+    ),
+    # OpenTofu, not Terraform: the same CLI language and provider protocol, under the
+    # MPL-2.0 (Terraform's own license has been the BUSL since 1.6).
+    Binary(
+        name="tofu",
+        group="opentofu",
+        version=OPENTOFU_VERSION,
+        version_args=("version",),
+        parse_version=first_semver,
+        accepts=("1.10", "1.11", "1.12"),
+        release=Release(
+            host="github.com",
+            path="/opentofu/opentofu/releases/download/{tag}/tofu_{version}_{os}_{arch}.{ext}",
+            checksum="/opentofu/opentofu/releases/download/{tag}/tofu_{version}_SHA256SUMS",
+            checksum_format="sums",
+            member="tofu",
+        ),
+        elsewhere="`conda install -c conda-forge opentofu`",
     ),
     Binary(
         name="kubectl",

@@ -39,7 +39,11 @@ from workshop.binaries.versions import probe_version
 from workshop.errors import BinaryError
 
 MIRROR_ENV = "WORKSHOP_DOWNLOAD_MIRROR"
-HOSTS: dict[Host, str] = {"dl.k8s.io": "https://dl.k8s.io", "github.com": "https://github.com"}
+HOSTS: dict[Host, str] = {
+    "dl.k8s.io": "https://dl.k8s.io",
+    "github.com": "https://github.com",
+    "get.helm.sh": "https://get.helm.sh",
+}
 TIMEOUT = 30.0
 _CHUNK = 1 << 16
 _REPORT_EVERY = 4 << 20
@@ -87,6 +91,7 @@ def asset_for(binary: Binary, os_name: str, arch: str) -> Asset:
     release = binary.release
     fields = {
         "tag": binary.tag,
+        "version": binary.version,
         "os": os_name,
         "arch": arch,
         "name": binary.name,

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workshop.binaries.cache import commit, log_path, staging
-from workshop.binaries.catalogue import KUBERNETES_VERSION, KWOK_VERSION, Group, group_members
+from workshop.binaries.catalogue import (
+    HELM_VERSION,
+    KUBERNETES_VERSION,
+    KWOK_VERSION,
+    Group,
+    group_members,
+)
 from workshop.binaries.progress import Progress, ProgressEvent
 from workshop.binaries.versions import probe_version
 from workshop.errors import BinaryError
@@ -83,6 +89,22 @@ BUILDS: dict[str, GoBuild] = {
             f"-s -w -X sigs.k8s.io/kwok/pkg/consts.Version={KWOK_VERSION}"
             f" -X sigs.k8s.io/kwok/pkg/consts.KubeVersion={KUBERNETES_VERSION}"
         ),
+    ),
+    "helm": GoBuild(
+        group="helm",
+        packages=("helm.sh/helm/v4/cmd/helm",),
+        ldflags=(
+            f"-s -w -X helm.sh/helm/v4/internal/version.version=v{HELM_VERSION}"
+            " -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+        ),
+        output="helm",
+    ),
+    # OpenTofu reads its version from an embedded file; dev=no drops the "-dev" suffix.
+    "opentofu": GoBuild(
+        group="opentofu",
+        packages=("github.com/opentofu/opentofu/cmd/tofu",),
+        ldflags="-s -w -X github.com/opentofu/opentofu/version.dev=no",
+        output="tofu",
     ),
 }
 
