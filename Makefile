@@ -21,8 +21,8 @@ binaries: $(STAMP)
 	$(BIN)/workshop binaries install
 
 lint: $(STAMP)
-	$(BIN)/ruff check workshop tests bench
-	$(BIN)/ruff format --check workshop tests bench
+	$(BIN)/ruff check workshop tests bench labs
+	$(BIN)/ruff format --check workshop tests bench labs
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

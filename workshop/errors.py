@@ -58,6 +58,14 @@ class ClusterError(WorkshopError):
         self.status = status
 
 
+class CloudError(WorkshopError):
+    """The OVHcloud API (emulated or real) could not be started, reached or used."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
 class LabError(WorkshopError):
     """A lab file is invalid, or a lab or step name matches nothing."""
 

@@ -1,4 +1,58 @@
-"""Labs, checks, hints and progress (the workshop runner; see the project's issues).
+"""Labs, checks, hints, solutions, resets and progress: the workshop runner.
 
-Talks to clusters only through a kubeconfig: it may never import ``workshop.sandbox``.
+Public API::
+
+    lab = course.find_lab("03")                      # or list_labs(), load_lab(folder)
+    course.prepare(cluster, lab)                     # the lab's namespace
+    results = course.check(cluster, lab, "scale")    # [StepResult], recorded in progress
+    hint = course.next_hint(lab, lab.step("scale"), context=cluster.context)
+    course.solve(cluster, lab, "scale")              # fast-forward up to a step
+    course.reset(cluster, lab)                       # remove what the lab created
+
+``check_step(reader, lab, step)`` is the pure check (no progress), over any ``Reader``:
+``cluster.api``, or a ``RecordedCluster`` in tests. Talks to clusters only through a
+kubeconfig: it may never import ``workshop.sandbox``.
 """
+
+from workshop.course.actions import SolutionContext
+from workshop.course.checking import check
+from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
+from workshop.course.checks.web import load_balancer_urls
+from workshop.course.hints import Hint, next_hint, solution_text, tiers
+from workshop.course.loading import Lab, find_lab, labs_dir, list_labs, load_lab
+from workshop.course.progress import ProgressStore, StepProgress
+from workshop.course.recorded import RecordedCluster
+from workshop.course.resetting import reset
+from workshop.course.schema import CHECK_KINDS, LabSpec, Step
+from workshop.course.solving import Solved, prepare, solve, wait_for
+
+__all__ = [
+    "CHECK_KINDS",
+    "CheckResult",
+    "Hint",
+    "Lab",
+    "LabSpec",
+    "ProgressStore",
+    "Reader",
+    "RecordedCluster",
+    "SolutionContext",
+    "Solved",
+    "Step",
+    "StepProgress",
+    "StepResult",
+    "check",
+    "check_step",
+    "find_lab",
+    "labs_dir",
+    "list_labs",
+    "load_balancer_urls",
+    "load_lab",
+    "next_hint",
+    "prepare",
+    "reset",
+    "run_check",
+    "solution_text",
+    "solve",
+    "tiers",
+    "wait_for",
+]

@@ -1,0 +1,166 @@
+"""Every lab against the real sandbox: each step's checks fail before its solution and pass
+after it; a solved lab passes every step; reset brings the lab back to its start.
+
+Generic over ``labs/``: a new lab is covered by adding its folder. Steps that need something
+this cluster lacks (``requires: [loadbalancer]``) are reported as skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from workshop import course
+from workshop.cli import cli
+from workshop.cli.course import Seams
+from workshop.cluster import Cluster, connect
+from workshop.course import actions
+
+pytestmark = pytest.mark.integration
+
+LABS = {lab.id: lab for lab in course.list_labs()}
+STEPS = [(lab.id, step.id) for lab in LABS.values() for step in lab.steps]
+PROBE_NAMESPACE = "workshop-capability-probe"
+PROBE_TIMEOUT = 10.0
+
+
+@pytest.fixture(scope="session")
+def cluster(sandbox: Any) -> Iterator[Cluster]:
+    connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
+    yield connected
+    connected.close()
+
+
+@pytest.fixture(scope="session")
+def progress(tmp_path_factory: pytest.TempPathFactory) -> course.ProgressStore:
+    return course.ProgressStore(tmp_path_factory.mktemp("progress") / "progress.json")
+
+
+@pytest.fixture(scope="session")
+def capabilities(cluster: Cluster) -> set[str]:
+    """What the cluster offers beyond the API, found by trying (no guessing from its name)."""
+    found = set()
+    api = cluster.api
+    api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}})
+    api.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "probe"},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "selector": {"x": "y"}},
+        },
+        namespace=PROBE_NAMESPACE,
+    )
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    while time.monotonic() < deadline:
+        service = api.get("v1", "Service", "probe", PROBE_NAMESPACE) or {}
+        if ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+            found.add("loadbalancer")
+            break
+        time.sleep(0.5)
+    api.delete("v1", "Namespace", PROBE_NAMESPACE, None)
+    return found
+
+
+def unmet(lab: course.Lab, capabilities: set[str]) -> dict[str, set[str]]:
+    """Steps this cluster cannot pass, and what each lacks."""
+    return {
+        s.id: set(s.requires) - capabilities for s in lab.steps if set(s.requires) - capabilities
+    }
+
+
+@pytest.mark.parametrize(("lab_id", "step_id"), STEPS, ids=[f"{a}/{b}" for a, b in STEPS])
+def test_a_step_fails_before_its_solution_and_passes_after(
+    cluster: Cluster,
+    progress: course.ProgressStore,
+    capabilities: set[str],
+    lab_id: str,
+    step_id: str,
+) -> None:
+    lab = LABS[lab_id]
+    step = lab.step(step_id)
+    lacking = unmet(lab, capabilities)
+    if step.id in lacking:
+        pytest.skip(f"needs {', '.join(sorted(lacking[step.id]))}, which this cluster lacks")
+    index = lab.steps.index(step)
+    if index:  # fast-forward through the steps before this one
+        course.solve(cluster, lab, lab.steps[index - 1].id, skip=lacking, progress=progress)
+
+    before = course.check_step(cluster.api, lab, step)
+    assert not before.passed, f"{lab.id}/{step.id} passes before its solution: {before.message}"
+    for result in before.results:
+        assert result.message, "every check says what it saw"
+
+    solved = course.solve(cluster, lab, step.id, skip=lacking, progress=progress)
+    assert [(s.step, s.applied) for s in solved if s.applied] == [(step.id, True)]
+
+    after = course.check_step(cluster.api, lab, step)
+    assert after.passed, f"{lab.id}/{step.id} fails after its solution: {after.message}"
+    assert progress.step(cluster.context, lab.id, step.id).solved
+
+
+@pytest.mark.parametrize("lab_id", list(LABS))
+def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
+    cluster: Cluster,
+    progress: course.ProgressStore,
+    capabilities: set[str],
+    sandbox: Any,
+    lab_id: str,
+) -> None:
+    lab = LABS[lab_id]
+    lacking = unmet(lab, capabilities)
+    runnable = [s for s in lab.steps if s.id not in lacking]
+    course.solve(cluster, lab, skip=lacking, progress=progress)
+
+    # later steps do not undo earlier ones: the whole lab checks green at the end
+    for step in runnable:
+        result = course.check_step(cluster.api, lab, step)
+        assert result.passed, f"{lab.id}/{step.id} no longer passes at the end: {result.message}"
+
+    # the terminal's view agrees, through the real command and a real connection
+    args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
+    for step in runnable:
+        answer = CliRunner().invoke(
+            cli, ["check", lab.number, step.id, "--json", *args], obj=Seams(progress=progress)
+        )
+        assert answer.exit_code == 0, answer.output
+        assert json.loads(answer.stdout)["passed"] is True
+
+    removed = course.reset(cluster, lab)
+    assert f"removed namespace {lab.namespace}" in removed
+    assert cluster.api.get("v1", "Namespace", lab.namespace, None) is None
+    for step in runnable:
+        result = course.check_step(cluster.api, lab, step)
+        assert not result.passed, f"{lab.id}/{step.id} still passes after reset: {result.message}"
+
+    # reset twice is harmless
+    assert course.reset(cluster, lab) == [
+        f"ran {actions.describe(lab, a)}"
+        for s in reversed(lab.steps)
+        for a in reversed(s.cleanup)
+        if a.kubectl is not None
+    ]
+
+
+def test_workshop_solve_check_and_reset_from_the_command_line(
+    sandbox: Any, progress: course.ProgressStore
+) -> None:
+    args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
+    seams = Seams(progress=progress)
+    solved = CliRunner().invoke(cli, ["solve", "00", "first-object", *args], obj=seams)
+    assert solved.exit_code == 0, solved.output
+    lines = solved.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == ["✓ namespace", "✓ first-object"]
+    assert all(": solved in " in line for line in lines)
+    assert "kubectl create namespace lab-00" in solved.stderr  # what it did, as commands
+    failing = CliRunner().invoke(cli, ["check", "00", *args], obj=seams)
+    assert failing.exit_code == 1
+    assert "✗ configmap welcome: data.ready is missing, expected 'yes'" in failing.stdout
+    reset = CliRunner().invoke(cli, ["reset", "00", "--yes", *args], obj=seams)
+    assert reset.exit_code == 0, reset.output
+    assert "✓ removed namespace lab-00" in reset.stdout

@@ -1,0 +1,212 @@
+"""A connection to one cluster (a kubeconfig and a context), shared by labs, checks and widgets.
+
+Public module: ``connect()`` and ``Cluster``. The default is the local sandbox, started on
+demand through the ``workshop`` command, never by importing ``workshop.sandbox``: the
+kubeconfig is the boundary, so the same notebook drives the sandbox, OVHcloud Managed
+Kubernetes, kind or k3s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubernetes import config as kube_config
+from kubernetes.client import ApiClient
+
+from workshop.errors import ClusterError
+from workshop.home import workshop_home
+from workshop.kubeapi import KubeApi
+
+# The sandbox's context name, as workshop.sandbox writes it (a unit test keeps them equal).
+SANDBOX_CONTEXT = "workshop-sandbox"
+SANDBOX_START_TIMEOUT = 600.0
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which cluster a caller means, before connecting: kubeconfig files and context."""
+
+    kubeconfig: tuple[Path, ...]
+    context: str | None
+    auto_start: bool
+
+    def context_name(self) -> str:
+        """The context's name without connecting (a kubeconfig's current context is read)."""
+        if self.context:
+            return self.context
+        try:
+            _, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+                config_file=os.pathsep.join(str(p) for p in self.kubeconfig)
+            )
+        except (kube_config.ConfigException, OSError) as e:
+            raise ClusterError(f"cannot read the kubeconfig {self.kubeconfig[0]}: {e}") from e
+        return str((current or {}).get("name", ""))
+
+
+def target(context: str | None = None, *, kubeconfig: str | Path | None = None) -> Target:
+    """Resolve the caller's choice: an argument, else ``$WORKSHOP_CONTEXT``, else the sandbox."""
+    context = context or os.environ.get("WORKSHOP_CONTEXT") or None
+    if kubeconfig is not None:
+        return Target((Path(kubeconfig).expanduser(),), context, auto_start=False)
+    if context is None or context == SANDBOX_CONTEXT:
+        return Target((workshop_home() / "kubeconfig",), SANDBOX_CONTEXT, auto_start=True)
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    paths = [Path(p).expanduser() for p in listed] or [Path.home() / ".kube" / "config"]
+    return Target(tuple(paths), context, auto_start=False)
+
+
+@dataclass
+class Cluster:
+    """One cluster as one user sees it: what every lab, check and widget talks to."""
+
+    kubeconfig_paths: tuple[Path, ...]
+    context: str
+    api_client: ApiClient
+    _api: KubeApi | None = field(default=None, repr=False)
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The kubeconfig file (the first one, when ``$KUBECONFIG`` lists several)."""
+        return self.kubeconfig_paths[0]
+
+    @property
+    def server(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.context == SANDBOX_CONTEXT
+
+    @property
+    def api(self) -> KubeApi:
+        """Generic get/list/apply/delete of any object (see ``workshop.kubeapi``)."""
+        if self._api is None:
+            self._api = KubeApi(self.api_client, context=self.context)
+        return self._api
+
+    def describe(self) -> str:
+        """A one-liner for the top of every notebook: which cluster this is."""
+        if self.is_sandbox:
+            return f"sandbox (local, kwok nodes) at {self.server}"
+        return f"context {self.context} at {self.server}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for the real tools (kubectl, helm): this kubeconfig, no proxy for it."""
+        no_proxy = ",".join(p for p in (os.environ.get("NO_PROXY"), "127.0.0.1,localhost") if p)
+        kubeconfig = os.pathsep.join(str(p) for p in self.kubeconfig_paths)
+        return {**os.environ, "KUBECONFIG": kubeconfig, "NO_PROXY": no_proxy}
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def close(self) -> None:
+        self.api_client.close()  # type: ignore[no-untyped-call]
+
+
+def connect(
+    context: str | None = None,
+    *,
+    kubeconfig: str | Path | None = None,
+    start_sandbox: Callable[[], None] | None = None,
+    say: Say | None = None,
+) -> Cluster:
+    """Connect to the sandbox (started if it does not answer) or to a named context.
+
+    ``context`` defaults to ``$WORKSHOP_CONTEXT``; a context other than the sandbox's is
+    read from ``kubeconfig``, else ``$KUBECONFIG``, else ``~/.kube/config``. With only a
+    ``kubeconfig``, its current context is used. ``start_sandbox`` replaces the
+    ``workshop sandbox up`` subprocess (a seam for tests).
+    """
+    chosen = target(context, kubeconfig=kubeconfig)
+    if not chosen.auto_start:
+        cluster = _open(chosen)
+        _probe(cluster)
+        return cluster
+    if chosen.kubeconfig[0].exists():
+        cluster = _open(chosen)
+        if _answers(cluster):
+            return cluster
+        cluster.close()
+    if say:
+        say("starting the local sandbox (`workshop sandbox up`)...")
+    (start_sandbox or _start_sandbox)()
+    cluster = _open(chosen)
+    _probe(cluster)
+    return cluster
+
+
+def _open(chosen: Target) -> Cluster:
+    missing = [p for p in chosen.kubeconfig if not p.exists()]
+    if len(missing) == len(chosen.kubeconfig):
+        raise ClusterError(
+            f"no kubeconfig at {', '.join(map(str, chosen.kubeconfig))}",
+            context=chosen.context,
+            hint="set KUBECONFIG or pass kubeconfig=...; without a context, "
+            "`workshop.connect()` uses the local sandbox",
+        )
+    config_file = os.pathsep.join(str(p) for p in chosen.kubeconfig if p.exists())
+    try:
+        contexts, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=config_file
+        )
+        names = [c["name"] for c in contexts or []]
+        context = chosen.context or (current or {}).get("name")
+        if context not in names:
+            known = ", ".join(names) or "none"
+            raise ClusterError(
+                f"context {context!r} is not in {config_file} (contexts there: {known})",
+                context=context,
+                hint="`kubectl config get-contexts` lists them; pass one to connect() "
+                "or set WORKSHOP_CONTEXT",
+            )
+        api_client = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=config_file, context=context, persist_config=False
+        )
+    except kube_config.ConfigException as e:
+        raise ClusterError(
+            f"cannot use the kubeconfig {config_file}: {e}", context=chosen.context
+        ) from e
+    paths = tuple(p for p in chosen.kubeconfig if p.exists())
+    return Cluster(paths, str(context), api_client)
+
+
+def _answers(cluster: Cluster) -> bool:
+    try:
+        _probe(cluster)
+    except ClusterError:
+        return False
+    return True
+
+
+def _probe(cluster: Cluster) -> None:
+    """Ask ``/version``: cheap, and readable by any authenticated user."""
+    cluster.api.request("GET", "/version", timeout=5.0)
+
+
+def _start_sandbox() -> None:
+    command = [sys.executable, "-m", "workshop.cli", "sandbox", "up"]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=SANDBOX_START_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as e:
+        raise ClusterError(
+            f"the local sandbox did not start within {SANDBOX_START_TIMEOUT:.0f}s",
+            context=SANDBOX_CONTEXT,
+            hint="`workshop sandbox status` and `workshop sandbox logs` show where it stands",
+        ) from e
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+        raise ClusterError(
+            f"the local sandbox did not start:\n{tail}",
+            context=SANDBOX_CONTEXT,
+            hint="run `workshop sandbox up` in a terminal to see each step; "
+            "`workshop sandbox logs` shows the components' logs",
+        )

@@ -1,0 +1,341 @@
+"""The format of ``labs/NN-slug/lab.yaml`` (pydantic models; the reference for lab authors).
+
+A lab has a title, a duration in minutes, objectives, prerequisites (other labs), the
+namespace it works in (default ``lab-NN``) and steps. A step has instructions (markdown),
+outcome-based checks, tiered hints (a nudge first, the exact command last), a solution
+(actions run by ``workshop solve``) and an optional cleanup (what ``workshop reset`` must
+remove besides the lab's namespace).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from workshop.course import fieldpath, objects, selectors
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+Text = Annotated[str, Field(min_length=1)]
+# What a step may need from a cluster beyond the API (the sandbox may lack some of it).
+Capability = Literal["loadbalancer", "storage", "helm"]
+OPERATORS = ("equals", "at_least", "at_most", "matches", "present")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _exactly_one(model: BaseModel, names: tuple[str, ...]) -> str:
+    given = [n for n in names if n in model.model_fields_set]
+    if len(given) != 1:
+        raise ValueError(
+            f"give exactly one of {', '.join(names)} (got {', '.join(given) or 'none'})"
+        )
+    return given[0]
+
+
+class FieldTest(Model):
+    """One field of an object compared to what the step expects."""
+
+    path: str
+    equals: Any = None
+    at_least: float | None = None
+    at_most: float | None = None
+    matches: str | None = None
+    present: bool | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        fieldpath.parse(value)
+        return value
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as e:
+                raise ValueError(f"bad regular expression {value!r}: {e}") from e
+        return value
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> FieldTest:
+        _exactly_one(self, OPERATORS)
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(n for n in OPERATORS if n in self.model_fields_set)
+
+
+class _Check(Model):
+    hint: str | None = None  # shown when this check fails, instead of the generic hint
+    namespace: str | None = None  # default: the lab's namespace
+
+
+class _OnObject(_Check):
+    api_version: str | None = None  # needed for kinds that are not built in
+    object: str  # Kind/name, e.g. Deployment/hello
+
+    @field_validator("object")
+    @classmethod
+    def _object(cls, value: str, info: ValidationInfo) -> str:
+        name = objects.parse(value, info.data.get("api_version"))
+        if name.name is None and not cls._kind_only():
+            raise ValueError(f"needs a name: {name.kind}/NAME")
+        cls._kind_allowed(name.kind)
+        return value
+
+    @classmethod
+    def _kind_only(cls) -> bool:
+        return False
+
+    @classmethod
+    def _kind_allowed(cls, kind: str) -> None:
+        return None
+
+    @property
+    def target(self) -> objects.ObjectName:
+        return objects.parse(self.object, self.api_version)
+
+
+class _Counted(Model):
+    count: int | None = Field(default=None, ge=0)
+    at_least: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_count(self) -> _Counted:
+        _exactly_one(self, ("count", "at_least"))
+        return self
+
+    def counts(self, found: int) -> bool:
+        return found == self.count if self.count is not None else found >= (self.at_least or 0)
+
+    def expected(self) -> str:
+        return str(self.count) if self.count is not None else f"at least {self.at_least}"
+
+
+def _selector(value: str | None) -> str | None:
+    if value is not None:
+        selectors.parse(value)
+    return value
+
+
+class ExistsCheck(_OnObject):
+    """An object exists (``Kind/name``), or some object of a kind matching ``selector``;
+    with ``fields``, it (one of them) has those values."""
+
+    kind: Literal["exists"]
+    selector: str | None = None
+    fields: list[FieldTest] = []
+
+    _check_selector = field_validator("selector")(_selector)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `fields: {spec.replicas: 3}` is short for `[{path: spec.replicas, equals: 3}]`
+        if isinstance(value, dict):
+            return [{"path": k, "equals": v} for k, v in value.items()]
+        return value
+
+    @classmethod
+    def _kind_only(cls) -> bool:
+        return True
+
+
+class AbsentCheck(_OnObject):
+    """No such object (or it is being deleted)."""
+
+    kind: Literal["absent"]
+
+
+class RolloutCheck(_OnObject):
+    """A Deployment, StatefulSet or DaemonSet has rolled out (as `kubectl rollout status`)."""
+
+    kind: Literal["rollout"]
+
+    @classmethod
+    def _kind_allowed(cls, kind: str) -> None:
+        if kind not in ("Deployment", "StatefulSet", "DaemonSet"):
+            raise ValueError(f"rollout applies to Deployment, StatefulSet or DaemonSet, not {kind}")
+
+
+class PodsReadyCheck(_Check, _Counted):
+    """``count`` (or ``at_least``) pods matching ``selector`` are Ready."""
+
+    kind: Literal["pods_ready"]
+    selector: str
+
+    _check_selector = field_validator("selector")(_selector)
+
+
+class HttpCheck(_Check):
+    """A LoadBalancer Service answers over HTTP at its external address."""
+
+    kind: Literal["http"]
+    service: Slug
+    path: str = "/"
+    status: int = Field(default=200, ge=100, le=599)
+    contains: str | None = None
+    timeout: float = Field(default=5.0, gt=0)
+
+
+class HelmReleaseCheck(_Check):
+    """The latest revision of a Helm release has ``status`` (read from Helm's own Secret)."""
+
+    kind: Literal["helm_release"]
+    release: Slug
+    status: str = "deployed"
+    chart: str | None = None
+
+
+class ConditionCheck(_OnObject):
+    """An object (often a custom resource) has ``status.conditions[type]`` at ``status``."""
+
+    kind: Literal["condition"]
+    type: Text
+    status: Literal["True", "False", "Unknown"] = "True"
+    reason: str | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _yaml_bool(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, bool) else value
+
+
+class NodeCountCheck(_Check, _Counted):
+    """``count`` (or ``at_least``) nodes match ``selector`` (a node pool), Ready unless told."""
+
+    kind: Literal["node_count"]
+    selector: str | None = None
+    ready: bool = True
+
+    _check_selector = field_validator("selector")(_selector)
+
+
+Check = Annotated[
+    ExistsCheck
+    | AbsentCheck
+    | RolloutCheck
+    | PodsReadyCheck
+    | HttpCheck
+    | HelmReleaseCheck
+    | ConditionCheck
+    | NodeCountCheck,
+    Field(discriminator="kind"),
+]
+CHECK_MODELS: tuple[type[_Check], ...] = (
+    ExistsCheck,
+    AbsentCheck,
+    RolloutCheck,
+    PodsReadyCheck,
+    HttpCheck,
+    HelmReleaseCheck,
+    ConditionCheck,
+    NodeCountCheck,
+)
+CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
+
+
+def _command(value: Any) -> Any:
+    # kubectl arguments as a list, or as one string split like a shell would
+    if isinstance(value, str):
+        value = shlex.split(value)
+        if value and value[0] == "kubectl":
+            value = value[1:]
+    return value
+
+
+class Action(Model):
+    """One solution action: ``apply`` a file or folder of manifests (from the lab folder),
+    run ``kubectl`` (arguments as the learner would type them, ``-n`` included), or call
+    ``python: module:function`` (``module.py`` in the lab folder; the function receives a
+    ``workshop.course.SolutionContext``)."""
+
+    apply: str | None = None
+    kubectl: list[str] | None = None
+    python: Annotated[str, Field(pattern=r"^[A-Za-z_]\w*:[A-Za-z_]\w*$")] | None = None
+
+    _split = field_validator("kubectl", mode="before")(_command)
+
+    @model_validator(mode="after")
+    def _one(self) -> Action:
+        _exactly_one(self, ("apply", "kubectl", "python"))
+        return self
+
+
+class CleanupAction(Model):
+    """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
+    or in another namespace) or ``kubectl`` arguments (e.g. remove a node label)."""
+
+    delete: str | None = None
+    api_version: str | None = None
+    namespace: str | None = None
+    kubectl: list[str] | None = None
+
+    _split = field_validator("kubectl", mode="before")(_command)
+
+    @model_validator(mode="after")
+    def _one(self) -> CleanupAction:
+        if _exactly_one(self, ("delete", "kubectl")) == "delete":
+            name = objects.parse(self.delete or "", self.api_version)
+            if name.name is None:
+                raise ValueError(f"delete needs a name: {name.kind}/NAME")
+        elif self.api_version or self.namespace:
+            raise ValueError("api_version and namespace go with delete, not kubectl")
+        return self
+
+    @property
+    def target(self) -> objects.ObjectName:
+        return objects.parse(self.delete or "", self.api_version)
+
+
+class Step(Model):
+    id: Slug
+    title: Text
+    instructions: Text
+    checks: Annotated[list[Check], Field(min_length=1)]
+    hints: Annotated[list[Text], Field(min_length=1)]
+    solution: Annotated[list[Action], Field(min_length=1)]
+    cleanup: list[CleanupAction] = []
+    requires: list[Capability] = []
+
+
+class LabSpec(Model):
+    title: Text
+    duration: int = Field(gt=0, description="minutes")
+    objectives: Annotated[list[Text], Field(min_length=1)]
+    prerequisites: list[str] = []  # other labs: "02" or "02-kubectl"
+    namespace: Slug | None = None  # default: lab-NN
+    create_namespace: bool = True  # False when creating it is one of the lab's steps
+    read_next: list[str] = []
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @field_validator("namespace")
+    @classmethod
+    def _own_namespace(cls, value: str | None) -> str | None:
+        # reset deletes the lab's namespace: never one the cluster itself needs
+        if value in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            raise ValueError(f"{value!r} is the cluster's; a lab needs its own namespace")
+        return value
+
+
+# Every field name a lab file may use, to suggest the right one for a typo.
+FIELD_NAMES = frozenset(
+    name
+    for model in (LabSpec, Step, Action, CleanupAction, FieldTest, *CHECK_MODELS)
+    for name in model.model_fields  # type: ignore[attr-defined]
+)

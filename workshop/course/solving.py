@@ -1,0 +1,122 @@
+"""Fast-forward: ``solve`` applies each step's solution in order and waits for its checks.
+
+Steps whose checks already pass are left alone, so solving twice changes nothing and a
+learner can solve only the step they are stuck on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from workshop.cluster import Cluster
+from workshop.course import actions
+from workshop.course.checks import Reader, StepResult, check_step
+from workshop.course.loading import Lab
+from workshop.course.progress import ProgressStore
+from workshop.course.schema import Step
+from workshop.errors import StepError, WorkshopError
+
+TIMEOUT = 120.0
+POLL = 0.5
+LAB_LABEL = "workshop/lab"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Solved:
+    step: str
+    applied: bool  # False when its checks already passed
+    seconds: float
+    result: StepResult
+
+
+def prepare(cluster: Cluster, lab: Lab) -> bool:
+    """Create the lab's namespace unless creating it is one of its steps; True if created."""
+    if not lab.spec.create_namespace:
+        return False
+    if cluster.api.get("v1", "Namespace", lab.namespace, None) is not None:
+        return False
+    cluster.api.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": lab.namespace, "labels": {LAB_LABEL: lab.id}},
+        }
+    )
+    return True
+
+
+def solve(
+    cluster: Cluster,
+    lab: Lab,
+    upto: str | int | None = None,
+    *,
+    timeout: float = TIMEOUT,
+    say: Say | None = None,
+    progress: ProgressStore | None = None,
+    skip: Collection[str] = (),
+) -> list[Solved]:
+    """Apply the solutions of the steps up to ``upto`` (all when ``None``), in order.
+
+    Steps named in ``skip`` are left out (e.g. those needing a load balancer the cluster
+    lacks; ``Step.requires`` says which).
+    """
+    store = progress or ProgressStore()
+    tell = say or (lambda _: None)
+    if prepare(cluster, lab):
+        tell(f"created namespace {lab.namespace}")
+    done = []
+    for step in lab.steps_upto(upto):
+        if step.id in skip:
+            continue
+        started = time.monotonic()
+        before = check_step(cluster.api, lab, step)
+        if before.passed:
+            tell(f"{step.id}: already done")
+            done.append(Solved(step.id, False, 0.0, before))
+            continue
+        for action in step.solution:
+            tell(f"{step.id}: {actions.describe(lab, action)}")
+            try:
+                actions.run_action(cluster, lab, action)
+            except WorkshopError as e:
+                raise StepError(
+                    f"step {step.id} ({step.title}): {e.message}",
+                    lab=lab.id,
+                    step=step.id,
+                    hint=e.hint,
+                ) from e
+        result = wait_for(cluster.api, lab, step, timeout=timeout, say=tell)
+        store.record_check(
+            cluster.context, lab.id, step.id, passed=True, message=result.message, solved=True
+        )
+        done.append(Solved(step.id, True, time.monotonic() - started, result))
+    return done
+
+
+def wait_for(
+    reader: Reader, lab: Lab, step: Step, *, timeout: float = TIMEOUT, say: Say | None = None
+) -> StepResult:
+    """Check ``step`` until it passes; ``StepError`` with the last failure after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last_message = ""
+    while True:
+        result = check_step(reader, lab, step)
+        if result.passed:
+            return result
+        if say and result.message != last_message:
+            say(f"{step.id}: waiting: {result.message}")
+            last_message = result.message
+        if time.monotonic() > deadline:
+            needs = f" (it needs: {', '.join(step.requires)})" if step.requires else ""
+            raise StepError(
+                f"step {step.id} ({step.title}): the solution is applied but its checks "
+                f"still fail after {timeout:.0f}s{needs}: {result.message}",
+                lab=lab.id,
+                step=step.id,
+                hint=result.hint,
+            )
+        time.sleep(POLL)
