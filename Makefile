@@ -7,31 +7,48 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup binaries lab test lint bench clean-venv
+.PHONY: setup binaries browser lab test lint bench clean-venv
 
 setup: $(STAMP) binaries
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lab]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 binaries: $(STAMP)
 	$(BIN)/workshop binaries install
 
 lint: $(STAMP)
-	$(BIN)/ruff check workshop tests bench labs
-	$(BIN)/ruff format --check workshop tests bench labs
+	$(BIN)/ruff check workshop tests bench labs notebooks
+	$(BIN)/ruff format --check workshop tests bench labs notebooks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: setup lint
+# Debian's chromium, for the browser test (Playwright drives it; it never downloads one).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "the browser test needs Debian's chromium: apt-get install chromium" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium; }
+
+test: setup lint browser
 	$(BIN)/pytest
 
+# JupyterLab on notebooks/, on loopback only, with a fresh token; terminals in it get the
+# workshop's kubectl and the sandbox's kubeconfig.
+LAB_PORT ?= 8888
 lab: setup
 	$(BIN)/workshop sandbox up
-	@echo "JupyterLab arrives with the workshop runner; the sandbox is up."
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	home="$${WORKSHOP_HOME:-$$HOME/.workshop}"; \
+	echo; echo "  JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab/tree/00-welcome.ipynb?token=$$token"; echo; \
+	KUBECONFIG="$$home/kubeconfig" PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/jupyter lab \
+	  --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token="$$token" \
+	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean-venv:
 	rm -rf $(VENV)

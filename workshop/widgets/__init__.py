@@ -1,4 +1,50 @@
-"""ipywidgets that drive a cluster through its kubeconfig (see the project's issues).
+"""ipywidgets that drive a cluster through its kubeconfig, each with a Python API for tests.
 
-Like ``workshop.course``, it may never import ``workshop.sandbox``.
+Public API::
+
+    from workshop import widgets
+    widgets.use(cluster)                                  # `!kubectl` drives the same cluster
+    widgets.ClusterView(cluster, namespace="lab-03")      # nodes and their pods, live
+    widgets.ResourceTable(cluster, "deployments", "lab-03")
+    widgets.ApplyBox(cluster, yaml_text, namespace="lab-03")  # Apply / Diff / Delete
+    widgets.LogView(cluster, "deployment/hello", "lab-03")
+    widgets.ScaleSlider(cluster, "hello", "lab-03")
+    widgets.CheckButton(cluster, "03-hello-world", "deploy")
+    widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
+    widgets.service_url(cluster, "hello", "lab-03")       # a LoadBalancer's URL, or None
+
+Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
+this package talks to clusters only through a kubeconfig: it may never import
+``workshop.sandbox``.
 """
+
+from workshop.widgets.applybox import ApplyBox
+from workshop.widgets.checkbutton import CheckButton
+from workshop.widgets.clusterview import ClusterView
+from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
+from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
+from workshop.widgets.logview import LogView
+from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.scale import ScaleSlider
+from workshop.widgets.services import service_url
+from workshop.widgets.session import use
+from workshop.widgets.table import ResourceTable
+
+__all__ = [
+    "ApplyBox",
+    "CheckButton",
+    "CheckFailed",
+    "ClusterPicture",
+    "ClusterView",
+    "LogView",
+    "ManifestError",
+    "NodeBox",
+    "PodTile",
+    "ResourceTable",
+    "ScaleSlider",
+    "WaitTimeout",
+    "Waiting",
+    "service_url",
+    "use",
+    "wait_until",
+]

@@ -1,0 +1,80 @@
+"""The notebooks follow DESIGN's "Writing a lab": outputs cleared, the first code cell says
+which cluster, a check cell for every step of the lab, recap and cleanup, no secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workshop import course
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+CHECK = re.compile(r'CheckButton\(cluster, lab, "([a-z0-9-]+)"')
+SECRET = re.compile(r"(token|password|secret|application_secret|consumer_key)\s*[=:]\s*\S", re.I)
+
+
+def load(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_is_one_notebook_per_lab() -> None:
+    assert [p.stem for p in NOTEBOOKS] == [lab.id for lab in course.list_labs()]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_with_outputs_cleared(path: Path) -> None:
+    nb = load(path)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    for cell in code_cells(nb):
+        assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_opens_with_the_goal_the_time_and_the_cluster(path: Path) -> None:
+    nb = load(path)
+    lab = course.find_lab(path.stem)
+    intro = nb.cells[0].source
+    assert intro.startswith(f"# Lab {lab.number}")
+    assert f"About {lab.spec.duration} minutes" in intro and "cluster" in intro
+    first = code_cells(nb)[0].source
+    assert "cluster = connect()" in first and "cluster.describe()" in first
+    assert f'course.find_lab("{lab.id}")' in first and "widgets.use(cluster)" in first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_step_has_its_check_cell_in_order(path: Path) -> None:
+    nb = load(path)
+    lab = course.find_lab(path.stem)
+    checked = [m for c in code_cells(nb) for m in CHECK.findall(c.source)]
+    steps = [s.id for s in lab.steps]
+    assert list(dict.fromkeys(checked)) == steps  # each step, in order (a step may check twice)
+    for cell in code_cells(nb):
+        for step_id in CHECK.findall(cell.source):
+            if "nbval-skip" in cell.metadata.get("tags", []):  # only until every sandbox has LBs
+                assert "loadbalancer" in lab.step(step_id).requires, f"{step_id} must be tested"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_closes_with_recap_reading_and_cleanup(path: Path) -> None:
+    nb = load(path)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## Recap" in text and "## Read next" in text and "## Cleanup" in text
+    assert any("course.reset(cluster, lab)" in c.source for c in code_cells(nb))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_volatile_cells_are_marked_and_nothing_secret_is_written(path: Path) -> None:
+    for cell in code_cells(load(path)):
+        tags = cell.metadata.get("tags", [])
+        if "widgets." in cell.source or "!kubectl" in cell.source or "%%bash" in cell.source:
+            assert "nbval-ignore-output" in tags, cell.source[:60]
+        assert not SECRET.search(cell.source), cell.source[:60]

@@ -1,0 +1,58 @@
+"""Pointing a notebook's shell commands at the cluster its widgets drive.
+
+``use(cluster)`` makes ``!kubectl ...`` in the notebook talk to the same cluster and context
+as ``workshop.cluster.connect()`` chose, with the kubectl installed beside the workshop:
+the commands a learner types by hand then show what the widgets show.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+from kubernetes import config as kube_config
+
+from workshop.cluster import Cluster
+from workshop.tools import kubectl
+
+
+def _current_context(paths: tuple[Path, ...]) -> str | None:
+    try:
+        _, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=os.pathsep.join(str(p) for p in paths)
+        )
+    except (kube_config.ConfigException, OSError):
+        return None
+    return str((current or {}).get("name") or "") or None
+
+
+def context_overlay(context: str, folder: Path | None = None) -> Path:
+    """A kubeconfig that only sets ``current-context``: listed first in ``KUBECONFIG``, it
+    chooses the context without copying any credentials (kubectl merges the files)."""
+    folder = folder or Path(tempfile.gettempdir()) / f"workshop-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in context)
+    path = folder / f"context-{safe}.yaml"
+    overlay = {"apiVersion": "v1", "kind": "Config", "current-context": context}
+    path.write_text(yaml.safe_dump(overlay, sort_keys=False))
+    return path
+
+
+def environment(cluster: Cluster, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment in which ``kubectl`` (no flags) drives ``cluster``."""
+    env = dict(cluster.env() if base is None else {**base, **cluster.env()})
+    if _current_context(cluster.kubeconfig_paths) != cluster.context:
+        overlay = context_overlay(cluster.context)
+        env["KUBECONFIG"] = os.pathsep.join([str(overlay), env["KUBECONFIG"]])
+    folder = str(kubectl.binary().parent)
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != folder]
+    env["PATH"] = os.pathsep.join([folder, *path])
+    return env
+
+
+def use(cluster: Cluster) -> str:
+    """Make this process's shell commands (``!kubectl``) drive ``cluster``; says which."""
+    os.environ.update(environment(cluster, dict(os.environ)))
+    return cluster.describe()
