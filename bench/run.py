@@ -5,25 +5,34 @@ exists in the same run it is measured first and the figure is reported as a rati
 - startup: kube-apiserver alone (etcd + apiserver, no nodes, no controllers) answering
   /readyz, against the whole sandbox with Ready nodes and the default ServiceAccount;
 - 1,000 replicas Running: creating 1,000 ConfigMaps (pure API writes) as the baseline
-  for 1,000 pods going through scheduling and kwok's stages.
+  for 1,000 pods going through scheduling, image pulls and kwok's stages; then the time
+  until every pod also has its kwok Logs object (the add-ons create those after a burst);
+- LoadBalancer requests per second: the simulated hello app behind a LoadBalancer
+  Service (3 replicas), against a plain loopback HTTP server (``python -m http.server``)
+  serving a page of the same size, with the same client, a new connection per request;
+- autoscaling: an autoscaled pool going from 3 to 10 nodes for a Deployment that does
+  not fit (instant profile), and until every pod of it runs.
 Nothing here asserts a time: benchmarks inform, tests decide.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from workshop import binaries
 from workshop.home import cache_home
-from workshop.sandbox import Sandbox
+from workshop.sandbox import Sandbox, ports
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -102,6 +111,132 @@ def configmaps(box: Sandbox, count: int) -> float:
     return time.monotonic() - start
 
 
+def requests_per_second(url: str, *, seconds: float = 5.0, clients: int = 8) -> float:
+    """GETs answered per second by ``url``, ``clients`` at a time, one connection each."""
+    parts = urllib.parse.urlsplit(url)
+    done = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            conn.request("GET", "/", headers={"Connection": "close"})
+            answer = conn.getresponse()
+            answer.read()
+            conn.close()
+            if answer.status == 200:
+                done[i] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / seconds
+
+
+def plain_server_rps(folder: Path, size: int) -> float:
+    """The baseline: Python's own HTTP server on loopback, serving a page of ``size`` bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text("x" * size)
+    port = ports.pick(1)[0]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while ports.is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return requests_per_second(f"http://127.0.0.1:{port}/")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def load_balancer(box: Sandbox, results: dict[str, Any], tmp: Path) -> None:
+    kubectl(box, "create", "deployment", "hello", "--image=ovhplatform/hello", "--replicas=3")
+    kubectl(box, "rollout", "status", "deployment/hello", "--timeout=60s")
+    kubectl(box, "expose", "deployment", "hello", "--type=LoadBalancer", "--port=80")
+    url = ""
+    while not url:
+        url = kubectl(
+            box,
+            "get",
+            "service",
+            "hello",
+            "-o",
+            "jsonpath={.metadata.annotations.sandbox\\.workshop\\.dev/load-balancer-urls}",
+        ).split(" ")[0]
+        time.sleep(0.1)
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", "/")
+    size = len(conn.getresponse().read())
+    conn.close()
+    simulated = requests_per_second(url)
+    plain = plain_server_rps(tmp / "plain-http", size)
+    results["lb_requests_per_s"] = round(simulated)
+    results["baseline_plain_http_requests_per_s"] = round(plain)
+    results["lb_ratio_vs_plain_http"] = round(simulated / plain, 2)
+
+
+POOL_PATCH = {"spec": {"autoscale": True, "minNodes": 3, "maxNodes": 10}}
+
+
+def autoscale(box: Sandbox, results: dict[str, Any]) -> None:
+    """The default pool autoscaled 3..10; 10 pods of 1.5 CPU (a b3-8 node takes one)."""
+    kubectl(box, "patch", "nodepool", "nodepool", "--type=merge", "-p", json.dumps(POOL_PATCH))
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "wide", "namespace": "default"},
+        "spec": {
+            "replicas": 10,
+            "selector": {"matchLabels": {"app": "wide"}},
+            "template": {
+                "metadata": {"labels": {"app": "wide"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "nginx",
+                            "resources": {"requests": {"cpu": "1500m"}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    start = time.monotonic()
+    kubectl(box, "apply", "-f", "-", stdin=json.dumps(manifest))
+    while True:
+        names = kubectl(box, "get", "nodes", "-o", "name").split()
+        ready = kubectl(
+            box,
+            "get",
+            "nodes",
+            "-o",
+            "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}",
+        ).split()
+        if len(names) >= 10 and ready.count("True") >= 10:
+            break
+        time.sleep(0.1)
+    results["autoscale_3_to_10_nodes_s"] = round(time.monotonic() - start, 2)
+    wait_replicas(box, "wide", 10)
+    results["autoscale_until_10_pods_running_s"] = round(time.monotonic() - start, 2)
+
+
+def logs_objects(box: Sandbox, count: int) -> None:
+    while True:
+        found = kubectl(box, "get", "logs.kwok.x-k8s.io", "-o", "name").split()
+        if len(found) >= count:
+            return
+        time.sleep(0.5)
+
+
 def build_times() -> dict[str, Any]:
     """Cold build durations recorded by `workshop binaries install` (if it built them)."""
     found: dict[str, Any] = {}
@@ -137,6 +272,8 @@ def main() -> int:
         start = time.monotonic()
         box.up()
         results["warm_restart_s"] = round(time.monotonic() - start, 2)
+        load_balancer(box, results, Path(tmp))
+        autoscale(box, results)
         box.down()
 
         if not args.skip_scale:
@@ -152,6 +289,8 @@ def main() -> int:
             running = time.monotonic() - start
             results["deployment_1000_replicas_running_s"] = round(running, 2)
             results["deployment_1000_ratio_vs_configmaps"] = round(running / cm, 2)
+            logs_objects(big, 1000)
+            results["deployment_1000_kwok_logs_objects_s"] = round(time.monotonic() - start, 2)
             time.sleep(5)
             results["rss_100_nodes_1000_pods_mib"] = round(total_rss(big) / 2**20)
             results["rss_100_nodes_by_component_mib"] = {

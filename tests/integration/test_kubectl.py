@@ -164,10 +164,13 @@ def test_malformed_yaml_is_refused_by_kubectl(kubectl: Kubectl) -> None:
 
 
 def test_logs_and_exec_are_answered_by_kwok(kubectl: Kubectl) -> None:
-    kubectl("run", "shell", "--image=busybox", "--restart=Always", "--", "sleep", "3600")
+    kubectl(
+        "run", "shell", "--image=busybox", "--restart=Always", "--",
+        "sh", "-c", "echo hello from the workshop sandbox; sleep 3600",
+    )  # fmt: skip
     kubectl("wait", "--for=condition=Ready", "pod/shell", "--timeout=60s")
     logs = kubectl("logs", "shell")
-    assert "workshop sandbox" in logs
+    assert "hello from the workshop sandbox" in logs
     out = kubectl("exec", "shell", "--", "echo", "hello-from-exec")
     assert out.strip() == "hello-from-exec"
 

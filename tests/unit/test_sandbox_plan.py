@@ -71,9 +71,10 @@ def test_controller_manager_signs_service_account_tokens(tmp_path: Path) -> None
     assert f["leader-elect"] == "false"
 
 
-def test_only_etcd_and_apiserver_start_before_the_api_answers(tmp_path: Path) -> None:
+def test_only_etcd_apiserver_and_the_addons_start_before_the_api_answers(tmp_path: Path) -> None:
     p = plan(tmp_path)
-    assert [n for n, c in p.items() if not c.needs_api] == ["etcd", "kube-apiserver"]
+    # the add-ons wait for the API themselves: their start-up overlaps the apiserver's
+    assert [n for n, c in p.items() if not c.needs_api] == ["etcd", "kube-apiserver", "addons"]
 
 
 @pytest.mark.parametrize("profile", sorted(kwokconfig.PROFILES))
@@ -88,8 +89,42 @@ def test_every_profile_has_all_stages_and_heartbeats_wait(profile: str) -> None:
 def test_lifelike_pods_take_time_and_instant_ones_do_not() -> None:
     lifelike = {s["metadata"]["name"]: s for s in kwokconfig.stages("lifelike")}
     instant = {s["metadata"]["name"]: s for s in kwokconfig.stages("instant")}
-    assert lifelike["pod-ready"]["spec"]["delay"]["durationMilliseconds"] >= 1000
-    assert "delay" not in instant["pod-ready"]["spec"]
+    assert lifelike["pod-start"]["spec"]["delay"]["durationMilliseconds"] >= 1000
+    assert lifelike["node-initialize"]["spec"]["delay"]["durationMilliseconds"] >= 1000
+    for name in ("pod-create", "pod-start", "node-initialize"):
+        assert "delay" not in instant[name]["spec"]
+
+
+@pytest.mark.parametrize("profile", sorted(kwokconfig.PROFILES))
+def test_crash_back_off_doubles_from_the_profiles_numbers(profile: str) -> None:
+    base, ceiling = kwokconfig.BACKOFF[profile]
+    restart = next(s for s in kwokconfig.stages(profile) if s["metadata"]["name"] == "pod-restart")
+    expression = restart["spec"]["delay"]["durationFrom"]["expressionFrom"]
+    assert f"{base} * pow(2;" in expression and f", {ceiling}]" in expression
+    text = kwokconfig.dump(kwokconfig.stages(profile))
+    assert "BACKOFF_" not in text
+
+
+def test_stages_read_only_the_annotations_the_addons_write() -> None:
+    import re
+
+    from workshop.sandbox.addons import annotations
+
+    text = kwokconfig.dump(kwokconfig.stages("instant"))
+    used = set(re.findall(r"sandbox\.workshop\.dev/[a-z-]+", text))
+    assert used, "the pod stages are gated on the add-ons' annotations"
+    assert used <= set(annotations.POD_ANNOTATIONS)
+    # the gate: containers start only once the image controller said so
+    start = next(s for s in kwokconfig.stages("instant") if s["metadata"]["name"] == "pod-start")
+    keys = [e["key"] for e in start["spec"]["selector"]["matchExpressions"]]
+    assert f'.metadata.annotations["{annotations.PULLED}"]' in keys
+
+
+def test_the_addons_run_with_their_own_identity(tmp_path: Path) -> None:
+    addons = plan(tmp_path)["addons"]
+    assert addons.argv[1:3] == ("-m", "workshop.sandbox.addons")
+    assert addons.argv[3] == str(tmp_path)
+    assert pki.CLIENTS["addons"] == ("workshop:sandbox-addons", None)  # no system:masters
 
 
 def test_unknown_profile_is_a_clear_error() -> None:
@@ -151,6 +186,38 @@ def test_certificates(tmp_path: Path) -> None:
     before = keys.ca_cert.read_bytes()
     pki.ensure(keys, hosts=[])
     assert keys.ca_cert.read_bytes() == before
+
+
+def test_a_client_added_later_is_signed_by_the_existing_ca(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=[])
+    ca = keys.ca_cert.read_bytes()
+    admin = keys.cert("admin").read_bytes()
+    keys.cert("addons").unlink()
+    pki.ensure(keys, hosts=[])
+    assert keys.ca_cert.read_bytes() == ca and keys.cert("admin").read_bytes() == admin
+    issued = x509.load_pem_x509_certificate(keys.cert("addons").read_bytes())
+    authority = x509.load_pem_x509_certificate(ca)
+    assert issued.issuer == authority.subject
+    issued.verify_directly_issued_by(authority)
+
+
+def test_nodes_get_the_pools_template_and_address() -> None:
+    node = nodes.manifest(
+        pool="gpu",
+        index=3,
+        flavor="c3-4",
+        ip="10.0.0.42",
+        labels={"team": "ml"},
+        taints=[{"key": "dedicated", "value": "ml", "effect": "NoSchedule"}],
+    )
+    assert node["metadata"]["labels"]["team"] == "ml"
+    assert node["metadata"]["labels"]["nodepool"] == "gpu"
+    assert node["spec"]["taints"][0]["key"] == "dedicated"
+    assert node["status"]["addresses"] == [{"type": "InternalIP", "address": "10.0.0.42"}]
+    pool = nodes.pool_manifest("nodepool", 3)
+    assert pool["kind"] == "NodePool" and pool["spec"]["desiredNodes"] == 3
+    assert pool["apiVersion"] == "kube.cloud.ovh.com/v1alpha1"
 
 
 def test_picked_ports_are_free_and_distinct() -> None:

@@ -32,7 +32,10 @@ def group() -> None:
 
 @group.command()
 @click.option(
-    "--nodes", type=click.IntRange(0, 1000), default=None, help="Number of nodes (default 3)."
+    "--nodes",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="Nodes of the default node pool (default 3; a pool holds at most 100).",
 )
 @click.option(
     "--profile",
@@ -103,6 +106,22 @@ def status() -> None:
         table.add_row(c.name, c.state, str(c.pid or "-"), str(c.restarts), _size(c.rss_bytes))
     table.add_row("total", "", "", "", _size(total))
     out.print(table)
+
+
+@group.command()
+def urls() -> None:
+    """List the LoadBalancer Services and where their load balancers listen."""
+    found = Sandbox().urls()
+    if not found:
+        console.print(
+            "no LoadBalancer Service yet; try: kubectl expose deployment hello "
+            "--type=LoadBalancer --port=80"
+        )
+        return
+    table = Table("namespace", "service", "url")
+    for namespace, name, addresses in found:
+        table.add_row(namespace, name, " ".join(addresses) or "(pending)")
+    Console(highlight=False).print(table)
 
 
 @group.command()

@@ -39,7 +39,9 @@ class Api:
         ctx.load_cert_chain(str(self.pki.cert("admin")), str(self.pki.key("admin")))
         return ctx
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
+    ) -> Any:
         conn = http.client.HTTPSConnection(
             self.host, self.port, context=self._context(), timeout=self.timeout
         )
@@ -47,7 +49,7 @@ class Api:
             payload = None if body is None else json.dumps(body).encode()
             headers = {"Accept": "application/json"}
             if payload is not None:
-                headers["Content-Type"] = "application/json"
+                headers["Content-Type"] = content_type
             conn.request(method, path, body=payload, headers=headers)
             response = conn.getresponse()
             data = response.read()

@@ -4,10 +4,12 @@ These are the flags a kubeadm or kwokctl cluster would use, trimmed to one machi
 everything listens on the bind address (loopback by default), etcd speaks plain HTTP on
 loopback only, kube-apiserver serves TLS with client certificates and RBAC, and the
 controller-manager and scheduler run without leader election so a restart is instant.
+The last component, ``addons``, is the workshop's own controllers (``workshop.sandbox.addons``).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +81,12 @@ def control_plane(
     binaries: Mapping[str, Path],
     ports: Ports,
     bind: str = "127.0.0.1",
+    audit_policy: Path | None = None,
 ) -> list[Component]:
-    """Every process of the sandbox, in start order."""
+    """Every process of the sandbox, in start order.
+
+    With ``audit_policy``, kube-apiserver writes an audit log (``logs/audit.log``) by it.
+    """
     pki = Pki(layout.pki)
     etcd_url = f"http://127.0.0.1:{ports.etcd}"
     peer_url = f"http://127.0.0.1:{ports.etcd_peer}"
@@ -133,6 +139,17 @@ def control_plane(
             "--profiling=false",
             "--max-requests-inflight=800",
             "--max-mutating-requests-inflight=400",
+            *(
+                (
+                    f"--audit-policy-file={audit_policy}",
+                    f"--audit-log-path={layout.log_file('audit')}",
+                    "--audit-log-format=json",
+                    "--audit-log-maxsize=20",
+                    "--audit-log-maxbackup=3",
+                )
+                if audit_policy
+                else ()
+            ),
         ),
         env("kube-apiserver"),
         needs_api=False,
@@ -191,4 +208,13 @@ def control_plane(
         ),
         env("kwok"),
     )
-    return [etcd, apiserver, controller_manager, scheduler, kwok]
+    # The workshop's own controllers (node pools, load balancers, apps, storage, image
+    # pulls), in one Python process with its own client certificate.
+    # It starts with kube-apiserver (its imports take a second) and waits for the API.
+    addons = Component(
+        "addons",
+        (sys.executable, "-m", "workshop.sandbox.addons", str(layout.home)),
+        {"NO_PROXY": "127.0.0.1,localhost,::1", "PYTHONUNBUFFERED": "1"},
+        needs_api=False,
+    )
+    return [etcd, apiserver, controller_manager, scheduler, kwok, addons]

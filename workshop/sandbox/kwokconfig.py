@@ -17,19 +17,27 @@ from workshop.errors import SandboxError
 
 # stage name -> (delay ms, upper bound of the random extra delay ms); kwok picks the
 # delay uniformly between the two. Stages that match again after they ran (heartbeats)
-# must always wait, or kwok would replay them in a loop.
+# must always wait, or kwok would replay them in a loop. Pods also wait for the add-ons
+# (image pulls, readinessProbe timing, how long a crashing program runs): those delays
+# come from the pod's annotations, not from here.
 PROFILES: dict[str, dict[str, tuple[int, int]]] = {
     "instant": {
         "node-heartbeat": (20_000, 30_000),
     },
     "lifelike": {
         "node-heartbeat": (20_000, 30_000),
+        "node-initialize": (2_000, 3_000),
         "pod-create": (500, 1_500),
         "pod-init-containers": (1_000, 2_500),
-        "pod-ready": (1_500, 4_000),
-        "pod-complete": (3_000, 6_000),
+        "pod-start": (1_000, 3_000),
         "pod-delete": (1_000, 2_000),
     },
+}
+# The kubelet's crash back-off, per profile: first wait and ceiling in seconds, doubling
+# in between (the real kubelet: 10s up to 5 minutes). Used by pod-crash and pod-restart.
+BACKOFF: dict[str, tuple[int, int]] = {
+    "instant": (1, 8),
+    "lifelike": (10, 300),
 }
 DEFAULT_PROFILE = "instant"
 
@@ -48,7 +56,9 @@ def stages(profile: str) -> list[dict[str, Any]]:
     ):
         if not entry.name.endswith(".yaml"):
             continue
-        stage: dict[str, Any] = yaml.safe_load(entry.read_text())
+        base, ceiling = BACKOFF[profile]
+        text = entry.read_text().replace("BACKOFF_BASE", str(base))
+        stage: dict[str, Any] = yaml.safe_load(text.replace("BACKOFF_CAP", str(ceiling)))
         name = stage["metadata"]["name"]
         if name in delays:
             duration, jitter = delays[name]
@@ -63,7 +73,11 @@ def stages(profile: str) -> list[dict[str, Any]]:
 def config(
     *, profile: str, log_file: Path, exec_dir: Path, exec_user: int | None
 ) -> list[dict[str, Any]]:
-    """Every document of kwok's ``--config`` file."""
+    """Every document of kwok's ``--config`` file.
+
+    ``log_file`` answers ``kubectl logs`` for pods the app simulator has not published
+    logs for (it creates a ``Logs`` object per pod, which takes precedence).
+    """
     local: dict[str, Any] = {"workDir": str(exec_dir)}
     if exec_user is not None:
         # kubectl exec runs the command on this machine: never as root.

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONTEXT = "workshop-sandbox"
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "addons",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,11 @@ class Layout:
         return self.run / "supervisor.json"
 
     @property
+    def addons_ready(self) -> Path:
+        """Written by the add-ons once their controllers run (and removed when they start)."""
+        return self.run / "addons.ready"
+
+    @property
     def supervisor_pid(self) -> Path:
         return self.run / "supervisor.pid"
 
@@ -63,6 +75,16 @@ class Layout:
     def exec_root(self) -> Path:
         """Scratch folder where ``kubectl exec`` commands run (kwok runs them locally)."""
         return self.root / "exec"
+
+    @property
+    def pods(self) -> Path:
+        """Container logs and scratch folders, one folder per pod (as kubelet's /var/log/pods)."""
+        return self.root / "pods"
+
+    @property
+    def volumes(self) -> Path:
+        """The data of PersistentVolumes, one folder per volume."""
+        return self.root / "volumes"
 
     def log_file(self, component: str) -> Path:
         return self.logs / f"{component}.log"

@@ -1,8 +1,9 @@
-"""Node objects that look like OVHcloud Managed Kubernetes nodes (pure data).
+"""Node and NodePool objects that look like OVHcloud Managed Kubernetes ones (pure data).
 
-kwok manages every node (``--manage-all-nodes``): the sandbox only creates the Node
-objects, with a flavor's capacity and the labels a managed node carries; kwok's
-``node-initialize`` stage makes them Ready and keeps their lease alive.
+The sandbox asks for a NodePool; the add-ons' nodepools controller creates its Node
+objects, with a flavor's capacity and the labels a managed node carries; kwok manages
+every node (``--manage-all-nodes``): its ``node-initialize`` stage makes them Ready and
+keeps their lease alive.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ REGION = "GRA11"
 ZONE = "nova"
 KUBELET_VERSION = "v1.37.2"
 POOL_LABEL = "nodepool"
+CSI_ZONE_LABEL = "topology.cinder.csi.openstack.org/zone"
+POOL_GROUP = "kube.cloud.ovh.com"
+POOL_VERSION = "v1alpha1"
+POOLS_PATH = f"/apis/{POOL_GROUP}/{POOL_VERSION}/nodepools"
+MAX_POOL_NODES = 100
 
 
 @cache
@@ -43,13 +49,60 @@ def node_ip(index: int) -> str:
     return f"10.0.{index // 250}.{index % 250 + 2}"
 
 
-def manifest(*, pool: str, index: int, flavor: str = DEFAULT_FLAVOR) -> dict[str, Any]:
-    """The Node object for node ``index`` of ``pool``."""
-    spec = flavors().get(flavor)
+def flavor_spec(name: str) -> dict[str, Any]:
+    """One flavor's capacity; a clear error names the known ones."""
+    spec = flavors().get(name)
     if spec is None:
         raise SandboxError(
-            f"unknown node flavor {flavor!r}", hint=f"choose one of: {', '.join(sorted(flavors()))}"
+            f"unknown node flavor {name!r}", hint=f"choose one of: {', '.join(sorted(flavors()))}"
         )
+    return spec
+
+
+def allocatable(flavor_name: str) -> dict[str, str]:
+    """What a node of this flavor offers to pods, after the system's share."""
+    spec = flavor_spec(flavor_name)
+    cpu, memory, disk = spec["cpu"], spec["memory"], spec["disk"]
+    return {
+        "cpu": f"{cpu * 1000 - 100 - 60 * cpu}m",
+        "memory": f"{memory * 1024 - 500 - 100 * memory}Mi",
+        "ephemeral-storage": f"{int(disk * 0.9)}Gi",
+        "pods": "110",
+    }
+
+
+def pool_manifest(name: str, desired: int, *, flavor: str = DEFAULT_FLAVOR) -> dict[str, Any]:
+    """A NodePool as the service creates it with a cluster: fixed size, no autoscaling."""
+    return {
+        "apiVersion": f"{POOL_GROUP}/{POOL_VERSION}",
+        "kind": "NodePool",
+        "metadata": {"name": name},
+        "spec": {
+            "flavor": flavor,
+            "desiredNodes": desired,
+            "minNodes": 0,
+            "maxNodes": MAX_POOL_NODES,
+            "autoscale": False,
+            "antiAffinity": False,
+            "monthlyBilled": False,
+        },
+    }
+
+
+def manifest(
+    *,
+    pool: str,
+    index: int,
+    flavor: str = DEFAULT_FLAVOR,
+    ip: str | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+    unschedulable: bool = False,
+) -> dict[str, Any]:
+    """The Node object for node ``index`` of ``pool``; extra labels, annotations and taints
+    come from the pool's template."""
+    spec = flavor_spec(flavor)
     name = node_name(pool, index)
     cpu, memory, disk = spec["cpu"], spec["memory"], spec["disk"]
     capacity = {
@@ -58,12 +111,13 @@ def manifest(*, pool: str, index: int, flavor: str = DEFAULT_FLAVOR) -> dict[str
         "ephemeral-storage": f"{disk}Gi",
         "pods": "110",
     }
-    allocatable = {
-        "cpu": f"{cpu * 1000 - 100 - 60 * cpu}m",
-        "memory": f"{memory * 1024 - 500 - 100 * memory}Mi",
-        "ephemeral-storage": f"{int(disk * 0.9)}Gi",
-        "pods": "110",
+    node_spec: dict[str, Any] = {
+        "providerID": f"openstack:///{hashlib.sha256(name.encode()).hexdigest()[:32]}"
     }
+    if taints:
+        node_spec["taints"] = taints
+    if unschedulable:
+        node_spec["unschedulable"] = True
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -83,17 +137,20 @@ def manifest(*, pool: str, index: int, flavor: str = DEFAULT_FLAVOR) -> dict[str
                 "failure-domain.beta.kubernetes.io/zone": ZONE,
                 POOL_LABEL: pool,
                 "node.k8s.ovh/type": "standard",
+                CSI_ZONE_LABEL: ZONE,
+                **(labels or {}),
             },
             "annotations": {
                 "node.alpha.kubernetes.io/ttl": "0",
                 "kwok.x-k8s.io/node": "fake",
+                **(annotations or {}),
             },
         },
-        "spec": {"providerID": f"openstack:///{hashlib.sha256(name.encode()).hexdigest()[:32]}"},
+        "spec": node_spec,
         "status": {
             "capacity": capacity,
-            "allocatable": allocatable,
-            "addresses": [{"type": "InternalIP", "address": node_ip(index)}],
+            "allocatable": allocatable(flavor),
+            "addresses": [{"type": "InternalIP", "address": ip or node_ip(index)}],
             "nodeInfo": {
                 "architecture": "amd64",
                 "operatingSystem": "linux",

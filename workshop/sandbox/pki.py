@@ -27,6 +27,8 @@ CLIENTS: dict[str, tuple[str, str | None]] = {
     "kube-scheduler": ("system:kube-scheduler", None),
     "kwok": ("system:kwok-controller", "system:masters"),
     "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
+    # the add-on controllers: rights from the ClusterRole in addons/manifests/rbac.yaml
+    "addons": ("workshop:sandbox-addons", None),
 }
 
 SERVICE_IP = "10.96.0.1"
@@ -105,35 +107,24 @@ def _builder(
 
 
 def ensure(pki: Pki, *, hosts: list[str]) -> None:
-    """Create the CA and every certificate, unless they all exist already."""
+    """Create the CA and every certificate that is missing.
+
+    An existing CA is kept, so existing kubeconfigs stay valid; a client added in a newer
+    version of the workshop just gets its certificate signed by it.
+    """
     if pki.exists():
         return
     pki.root.mkdir(parents=True, exist_ok=True)
     pki.root.chmod(0o700)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("workshop-sandbox-ca")
-    ca = (
-        _builder(ca_name, ca_name, ca_key.public_key())
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    _write_key(pki.ca_key, ca_key)
-    _write_cert(pki.ca_cert, ca)
+    if pki.ca_cert.exists() and pki.ca_key.exists():
+        loaded = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        ca_key = loaded
+        fresh = False
+    else:
+        ca_key = _new_ca(pki, ca_name)
+        fresh = True
 
     def issue(
         name: str,
@@ -141,6 +132,8 @@ def ensure(pki: Pki, *, hosts: list[str]) -> None:
         usage: x509.ObjectIdentifier,
         san: list[x509.GeneralName] | None = None,
     ) -> None:
+        if not fresh and pki.cert(name).exists() and pki.key(name).exists():
+            return
         key = ec.generate_private_key(ec.SECP256R1())
         builder = _builder(subject, ca_name, key.public_key()).add_extension(
             x509.ExtendedKeyUsage([usage]), critical=False
@@ -165,13 +158,40 @@ def ensure(pki: Pki, *, hosts: list[str]) -> None:
     for stem, (cn, org) in CLIENTS.items():
         issue(stem, _name(cn, org), ExtendedKeyUsageOID.CLIENT_AUTH)
 
-    sa_key = ec.generate_private_key(ec.SECP256R1())
-    _write_key(pki.sa_key, sa_key)
-    pki.sa_pub.write_bytes(
-        sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    if fresh or not (pki.sa_key.exists() and pki.sa_pub.exists()):
+        sa_key = ec.generate_private_key(ec.SECP256R1())
+        _write_key(pki.sa_key, sa_key)
+        pki.sa_pub.write_bytes(
+            sa_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
         )
+
+
+def _new_ca(pki: Pki, ca_name: x509.Name) -> ec.EllipticCurvePrivateKey:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        _builder(ca_name, ca_name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
     )
+    _write_key(pki.ca_key, ca_key)
+    _write_cert(pki.ca_cert, ca)
+    return ca_key
 
 
 def _is_ip(host: str) -> bool:

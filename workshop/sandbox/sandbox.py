@@ -1,9 +1,10 @@
 """The local sandbox cluster: start, stop, inspect and reset it.
 
 ``Sandbox(home).up()`` brings up etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler and kwok under a supervisor daemon, creates the nodes, and returns once
-they are Ready and the ``default`` ServiceAccount exists (the first moment a learner can
-create a pod). State lives under ``<home>/sandbox``; ``down`` keeps it, ``reset`` wipes it.
+kube-scheduler, kwok and the add-on controllers under a supervisor daemon, asks for the
+default NodePool, and returns once its nodes are Ready and the ``default`` ServiceAccount
+exists (the first moment a learner can create a pod). State lives under
+``<home>/sandbox``; ``down`` keeps it, ``reset`` wipes it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from workshop import binaries
 from workshop.errors import SandboxError
 from workshop.home import workshop_home
 from workshop.sandbox import api as sandbox_api
-from workshop.sandbox import components, kubeconfig, kwokconfig, nodes, pki, ports
+from workshop.sandbox import bootstrap, components, kubeconfig, kwokconfig, nodes, pki, ports
+from workshop.sandbox.addons import annotations as notes
+from workshop.sandbox.audit import write_policy as write_audit_policy
 from workshop.sandbox.layout import COMPONENTS, CONTEXT, Layout
 from workshop.sandbox.state import State
 
@@ -100,8 +103,11 @@ class Sandbox:
         port: int | None = None,
         bind: str = "127.0.0.1",
         binaries: Mapping[str, Path] | None = None,
+        audit: bool = False,
     ) -> None:
         self.binaries = dict(binaries) if binaries else None
+        self.audit = audit
+        """kube-apiserver keeps an audit log (``logs/audit.log``), as a managed cluster does."""
         self.home = Path(home).expanduser() if home else workshop_home()
         self.layout = Layout(self.home)
         self.wanted_nodes = nodes
@@ -156,6 +162,7 @@ class Sandbox:
                 self._wait_ready(api, deadline, say)
                 self._ensure_nodes(api, state, say, max(5.0, deadline - time.monotonic()))
                 self._wait_default_service_account(api, deadline)
+                self._wait_addons(deadline)
             except BaseException:
                 self._stop()
                 raise
@@ -172,8 +179,9 @@ class Sandbox:
         with self._lock():
             self._stop(say)
             say("wiping the cluster's data")
-            shutil.rmtree(self.layout.etcd_data, ignore_errors=True)
-            shutil.rmtree(self.layout.logs, ignore_errors=True)
+            for folder in (self.layout.etcd_data, self.layout.logs, self.layout.pods):
+                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(self.layout.volumes, ignore_errors=True)
         self.up(progress=progress)
 
     def status(self) -> Status:
@@ -221,6 +229,20 @@ class Sandbox:
         except (OSError, sandbox_api.ApiError):
             return result
 
+    def urls(self) -> list[tuple[str, str, list[str]]]:
+        """The LoadBalancer Services and their URLs: ``(namespace, name, urls)``."""
+        state = State.load(self.layout.state_file)
+        if state is None or not self.is_running():
+            raise SandboxError("the sandbox is not running", hint="start it: `workshop sandbox up`")
+        found = []
+        for svc in self._api(state).request("GET", "/api/v1/services")["items"]:
+            if svc["spec"].get("type") != "LoadBalancer":
+                continue
+            meta = svc["metadata"]
+            urls = (meta.get("annotations") or {}).get(notes.LB_URLS, "")
+            found.append((meta["namespace"], meta["name"], urls.split() if urls else []))
+        return sorted(found)
+
     def log_file(self, component: str) -> Path:
         if component not in (*COMPONENTS, "supervisor"):
             raise SandboxError(
@@ -251,7 +273,7 @@ class Sandbox:
                     apiserver=apiserver, etcd=chosen[1], etcd_peer=chosen[2], kwok=chosen[3]
                 ),
                 bind=self.bind,
-                nodes=self.wanted_nodes or DEFAULT_NODES,
+                nodes=DEFAULT_NODES if self.wanted_nodes is None else self.wanted_nodes,
                 profile=self.wanted_profile or kwokconfig.DEFAULT_PROFILE,
             )
         else:
@@ -302,7 +324,11 @@ class Sandbox:
         pki.ensure(pki.Pki(layout.pki), hosts=[state.bind])
         self._write_kubeconfigs(state)
         self._write_kwok_config(state)
-        plan = components.control_plane(layout, binaries=found, ports=state.ports, bind=state.bind)
+        (layout.run / "bootstrap.json").write_text(json.dumps(bootstrap.load()))
+        policy = write_audit_policy(layout.config / "audit-policy.yaml") if self.audit else None
+        plan = components.control_plane(
+            layout, binaries=found, ports=state.ports, bind=state.bind, audit_policy=policy
+        )
         (layout.run / "plan.json").write_text(
             json.dumps(
                 {
@@ -322,8 +348,8 @@ class Sandbox:
         )
         state.save(layout.state_file)
         say(
-            "starting etcd, kube-apiserver, controller-manager, scheduler and kwok "
-            f"({state.nodes} nodes)"
+            "starting etcd, kube-apiserver, controller-manager, scheduler, kwok and the "
+            f"add-ons ({state.nodes} nodes)"
         )
 
     def _client_host(self, state: State | None) -> str:
@@ -347,7 +373,7 @@ class Sandbox:
         )
         kubeconfig.write(self.layout.kubeconfig, admin)
         local = f"https://127.0.0.1:{state.ports.apiserver}"
-        for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
+        for component in ("kube-controller-manager", "kube-scheduler", "kwok", "addons"):
             config = kubeconfig.build(
                 server=local,
                 ca=ca,
@@ -406,6 +432,15 @@ class Sandbox:
         return data
 
     def _fail_if_crashing(self) -> None:
+        try:
+            problem = json.loads(self.layout.status_file.read_text()).get("bootstrapError")
+        except (OSError, ValueError):
+            problem = None
+        if problem:
+            raise SandboxError(
+                f"the sandbox could not create its own API objects: {problem}",
+                hint="see `workshop sandbox logs supervisor`",
+            )
         for name, info in self._components().items():
             if info["state"] == "crashlooping":
                 raise SandboxError(
@@ -439,34 +474,87 @@ class Sandbox:
     def _ensure_nodes(
         self, api: sandbox_api.Api, state: State, say: Progress, timeout: float
     ) -> None:
-        """Create (or remove) the sandbox's own nodes to match ``state.nodes``; wait Ready."""
+        """Make the default NodePool ask for ``state.nodes`` nodes; wait until they are Ready.
+
+        The nodepools add-on creates or removes the Node objects, as the managed service
+        does when a pool is resized.
+        """
         deadline = time.monotonic() + timeout
-        existing = {n["metadata"]["name"] for n in api.nodes()}
-        wanted = {nodes.node_name(nodes.DEFAULT_POOL, i): i for i in range(state.nodes)}
-        for name, index in wanted.items():
-            if name not in existing:
-                with contextlib.suppress(sandbox_api.ApiError):
-                    api.create_node(nodes.manifest(pool=nodes.DEFAULT_POOL, index=index))
-        if self.wanted_nodes is not None:
-            for index in range(state.nodes, state.nodes + 1000):
-                name = nodes.node_name(nodes.DEFAULT_POOL, index)
-                if name not in existing:
-                    break
-                api.delete_node(name)
+        self._wait_served(api, f"/apis/{nodes.POOL_GROUP}/{nodes.POOL_VERSION}", deadline)
+        path = f"{nodes.POOLS_PATH}/{nodes.DEFAULT_POOL}"
+        try:
+            pool = api.request("GET", path)
+        except sandbox_api.ApiError as e:
+            if e.status != 404:
+                raise
+            pool = nodes.pool_manifest(nodes.DEFAULT_POOL, state.nodes)
+            api.request("POST", nodes.POOLS_PATH, pool)
+        else:
+            spec = pool["spec"]
+            if self.wanted_nodes is None:
+                # resized since (kubectl scale, the autoscaler): the pool is the truth
+                state.nodes = spec["desiredNodes"]
+            elif spec["desiredNodes"] != state.nodes:
+                patch = {
+                    "desiredNodes": state.nodes,
+                    "minNodes": min(spec.get("minNodes", 0), state.nodes),
+                    "maxNodes": max(spec.get("maxNodes", 0), state.nodes),
+                }
+                api.request(
+                    "PATCH",
+                    path,
+                    {"spec": patch},
+                    content_type="application/merge-patch+json",
+                )
         state.save(self.layout.state_file)
         say(f"waiting for {state.nodes} nodes to be Ready")
+        selector = f"?labelSelector={nodes.POOL_LABEL}%3D{nodes.DEFAULT_POOL}"
         while True:
-            items = [n for n in api.nodes() if n["metadata"]["name"] in wanted]
-            if len(items) == len(wanted) and all(sandbox_api.is_ready(n) for n in items):
+            items = api.request("GET", "/api/v1/nodes" + selector)["items"]
+            if len(items) == state.nodes and all(sandbox_api.is_ready(n) for n in items):
                 return
             self._fail_if_crashing()
             if time.monotonic() > deadline:
                 ready = sum(1 for n in items if sandbox_api.is_ready(n))
                 raise SandboxError(
-                    f"only {ready} of {len(wanted)} nodes became Ready; kwok's last log lines:\n"
-                    + _tail(self.layout.log_file("kwok")),
-                    component="kwok",
-                    hint="see `workshop sandbox logs kwok`",
+                    f"only {ready} of {state.nodes} nodes became Ready; the add-ons' last "
+                    "log lines:\n" + _tail(self.layout.log_file("addons")),
+                    component="addons",
+                    hint="see `workshop sandbox logs addons` and `workshop sandbox logs kwok`",
+                )
+            time.sleep(0.1)
+
+    def _wait_served(self, api: sandbox_api.Api, path: str, deadline: float) -> None:
+        """Wait until kube-apiserver serves ``path`` (a CRD's group the supervisor creates)."""
+        while True:
+            try:
+                api.request("GET", path)
+                return
+            except sandbox_api.ApiError:
+                pass
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"kube-apiserver does not serve {path}; the supervisor's last log lines:\n"
+                    + _tail(self.layout.log_file("supervisor")),
+                    hint="see `workshop sandbox logs supervisor`",
+                )
+            time.sleep(0.1)
+
+    def _wait_addons(self, deadline: float) -> None:
+        """Wait until every component runs and the add-on controllers have started theirs
+        (load balancers listen again after a restart)."""
+        while not (
+            self.layout.addons_ready.exists()
+            and all(c["state"] == "running" for c in self._components().values())
+        ):
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    "not every component of the sandbox started in time; the add-ons' last "
+                    "log lines:\n" + _tail(self.layout.log_file("addons")),
+                    component="addons",
+                    hint="see `workshop sandbox logs addons`",
                 )
             time.sleep(0.1)
 

@@ -2,11 +2,13 @@
 
 ``workshop sandbox up`` writes the plan (``run/plan.json``: each component's argv and
 environment) and starts ``python -m workshop.sandbox.supervisor <home>`` in its own
-session. The supervisor starts etcd and kube-apiserver, then, once the API answers, the
-controller-manager, the scheduler and kwok. A component that dies is restarted with a
-growing back-off, like a kubelet restarts a container; its log keeps every run. The
-children die with the supervisor (PR_SET_PDEATHSIG), so a killed supervisor never leaves
-a half cluster behind, and etcd's data on disk keeps every object for the next ``up``.
+session. The supervisor starts etcd and kube-apiserver; once the API answers it applies the
+sandbox's own objects (CRDs, RBAC, StorageClasses: ``run/bootstrap.json``), then starts the
+controller-manager, the scheduler, kwok and the add-on controllers. A component that dies
+is restarted with a growing back-off, like a kubelet restarts a container; its log keeps
+every run. The children die with the supervisor (PR_SET_PDEATHSIG), so a killed
+supervisor never leaves a half cluster behind, and etcd's data on disk keeps every
+object for the next ``up``.
 SIGTERM stops the components in reverse order, etcd last.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import json
 import os
 import signal
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from workshop.sandbox import api as sandbox_api
+from workshop.sandbox import bootstrap
 from workshop.sandbox.layout import Layout
 
 POLL = 0.1
@@ -65,9 +69,15 @@ class Supervisor:
         self.children = [
             Child(c["name"], c["argv"], c["env"], c["needs_api"]) for c in plan["components"]
         ]
+        bootstrap_file = layout.run / "bootstrap.json"
+        self.manifests: list[dict[str, Any]] = (
+            json.loads(bootstrap_file.read_text()) if bootstrap_file.exists() else []
+        )
         self.started = time.time()
         self.stopping = False
         self.api_ready = False
+        self.bootstrapped = not self.manifests
+        self.bootstrap_error: str | None = None
 
     # -- processes ---------------------------------------------------------------------
 
@@ -136,6 +146,7 @@ class Supervisor:
             "pid": os.getpid(),
             "startedAt": self.started,
             "apiReady": self.api_ready,
+            "bootstrapError": self.bootstrap_error,
             "components": {
                 c.name: {
                     "pid": c.process.pid if c.process else None,
@@ -151,6 +162,21 @@ class Supervisor:
         tmp.write_text(json.dumps(status, indent=1))
         tmp.replace(self.layout.status_file)
 
+    def bootstrap(self) -> None:
+        """Apply the sandbox's own objects; on failure, say why and try again later."""
+        # stdout is the supervisor's log file
+        try:
+            done = bootstrap.apply(self.api, self.manifests)
+            bootstrap.wait_established(self.api, self.manifests)
+        except (OSError, TimeoutError, http.client.HTTPException, sandbox_api.ApiError) as e:
+            self.bootstrap_error = str(e)
+            print(f"workshop: applying the sandbox's objects failed, retrying: {e}", flush=True)
+            return
+        self.bootstrap_error = None
+        self.bootstrapped = True
+        for line in done:
+            print(f"workshop: {line}", flush=True)
+
     # -- main loop -------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -158,21 +184,27 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         last_status = ""
         last_probe = 0.0
+        last_bootstrap = 0.0
         while not self.stopping:
             now = time.monotonic()
             if not self.api_ready and now - last_probe > 0.2:
                 last_probe = now
                 self.api_ready = self.api.ready()
+            if self.api_ready and not self.bootstrapped and now - last_bootstrap > 2:
+                last_bootstrap = now
+                self.bootstrap()
             for child in self.children:
                 if child.process is not None:
                     if child.process.poll() is not None:
                         self.reap(child, now)
-                elif now >= child.next_start and (self.api_ready or not child.needs_api):
+                elif now >= child.next_start and (
+                    (self.api_ready and self.bootstrapped) or not child.needs_api
+                ):
                     self.start(child)
             snapshot = repr(
                 [(c.state, c.restarts, c.process and c.process.pid) for c in self.children]
             )
-            snapshot += str(self.api_ready)
+            snapshot += f"{self.api_ready}{self.bootstrap_error}"
             if snapshot != last_status:
                 self.write_status()
                 last_status = snapshot

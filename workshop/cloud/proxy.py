@@ -1,0 +1,160 @@
+"""Each cluster's API endpoint: a TCP proxy in front of its kube-apiserver, with IP rules.
+
+The kubeconfig of a managed cluster points here, not at kube-apiserver. A connection from
+an address outside the cluster's ``ipRestrictions`` never reaches kube-apiserver: the
+endpoint answers the client's TLS hello with a fatal ``access_denied`` alert and closes,
+so kubectl fails at once with ``remote error: tls: access denied`` (a dropped or reset
+connection would make it retry for most of a minute first). An empty list lets every
+address in. Allowed connections pass through untouched: TLS ends at kube-apiserver, which
+still authenticates the client certificate. A connection to a cluster whose control plane
+is down starts it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger("workshop.cloud.proxy")
+
+BUFFER = 64 * 1024
+ACCESS_DENIED = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 49])
+"""A TLS record: alert, TLS 1.2 framing, 2 bytes, fatal, access_denied (RFC 8446 6.2)."""
+Backend = Callable[[str], int | None]
+"""Cluster id -> kube-apiserver port, starting the cluster if needed (blocking)."""
+
+
+def allowed(ip: str, blocks: list[str]) -> bool:
+    """Whether ``ip`` may connect: it is in one of ``blocks``, or there are none."""
+    if not blocks:
+        return True
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(b, strict=False) for b in blocks)
+
+
+@dataclass
+class Endpoint:
+    cluster: str
+    port: int
+    blocks: list[str] = field(default_factory=list)
+    server: asyncio.Server | None = None
+
+
+class Proxies:
+    """The endpoints of every cluster, served by one event loop in a thread."""
+
+    def __init__(self, backend: Backend, host: str = "127.0.0.1") -> None:
+        self.backend = backend
+        self.host = host
+        self.endpoints: dict[str, Endpoint] = {}
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="proxies", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Close every endpoint and connection, then the loop."""
+        servers = [e.server for e in self.endpoints.values() if e.server is not None]
+        self.endpoints.clear()
+        if self.thread.is_alive():
+            self._run(self._shutdown(servers))
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+        self.loop.close()
+
+    @staticmethod
+    async def _shutdown(servers: list[asyncio.Server]) -> None:
+        for server in servers:
+            server.close()
+        for server in servers:
+            await server.wait_closed()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _run(self, coro: object) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)  # type: ignore[arg-type]
+
+    def open(self, cluster: str, port: int, blocks: list[str]) -> None:
+        """Listen for ``cluster`` on ``port`` (OSError if the port is taken)."""
+        current = self.endpoints.get(cluster)
+        if current is not None and current.port == port:
+            current.blocks = list(blocks)
+            return
+        if current is not None:
+            self.close(cluster)
+        endpoint = Endpoint(cluster, port, list(blocks))
+        self._run(self._listen(endpoint))
+        self.endpoints[cluster] = endpoint
+
+    def restrict(self, cluster: str, blocks: list[str]) -> None:
+        endpoint = self.endpoints.get(cluster)
+        if endpoint is not None and endpoint.blocks != blocks:
+            endpoint.blocks = list(blocks)
+            log.info("cluster %s: API server reachable from %s", cluster, blocks or "anywhere")
+
+    def close(self, cluster: str) -> None:
+        endpoint = self.endpoints.pop(cluster, None)
+        if endpoint is not None and endpoint.server is not None:
+            self._run(self._shutdown_one(endpoint.server))
+
+    @staticmethod
+    async def _shutdown_one(server: asyncio.Server) -> None:
+        server.close()
+        await server.wait_closed()
+
+    async def _listen(self, endpoint: Endpoint) -> None:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await self._serve(endpoint, reader, writer)
+
+        endpoint.server = await asyncio.start_server(serve, self.host, endpoint.port)
+
+    async def _serve(
+        self, endpoint: Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername")[0]
+        if not allowed(peer, endpoint.blocks):
+            log.info("cluster %s: refused %s (not in ipRestrictions)", endpoint.cluster, peer)
+            with contextlib.suppress(OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(reader.read(BUFFER), timeout=5)  # the client's hello
+                writer.write(ACCESS_DENIED)
+                await writer.drain()
+            writer.close()
+            return
+        try:
+            port = await self.loop.run_in_executor(None, self.backend, endpoint.cluster)
+            if port is None:
+                raise ConnectionRefusedError(f"cluster {endpoint.cluster} has no control plane")
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+        except (OSError, RuntimeError) as e:
+            log.warning("cluster %s: cannot reach kube-apiserver: %s", endpoint.cluster, e)
+            writer.transport.abort()
+            return
+        try:
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        finally:
+            for each in (writer, up_writer):
+                each.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(BUFFER):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        # half-close: the other direction may still carry the end of an answer
+        with contextlib.suppress(ConnectionError, OSError, RuntimeError):
+            if writer.can_write_eof():
+                writer.write_eof()
