@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient
 
+from workshop import subcommand
 from workshop.errors import ClusterError
 from workshop.home import workshop_home
 from workshop.kubeapi import KubeApi
@@ -191,19 +191,15 @@ def _probe(cluster: Cluster) -> None:
 
 
 def _start_sandbox() -> None:
-    command = [sys.executable, "-m", "workshop.cli", "sandbox", "up"]
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=SANDBOX_START_TIMEOUT, check=False
-        )
+        tail = subcommand.run("sandbox", "up", timeout=SANDBOX_START_TIMEOUT)
     except subprocess.TimeoutExpired as e:
         raise ClusterError(
             f"the local sandbox did not start within {SANDBOX_START_TIMEOUT:.0f}s",
             context=SANDBOX_CONTEXT,
             hint="`workshop sandbox status` and `workshop sandbox logs` show where it stands",
         ) from e
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+    if tail is not None:
         raise ClusterError(
             f"the local sandbox did not start:\n{tail}",
             context=SANDBOX_CONTEXT,

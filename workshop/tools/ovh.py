@@ -37,7 +37,6 @@ from __future__ import annotations
 import configparser
 import os
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import ovh
 
+from workshop import subcommand
 from workshop.errors import CloudError
 from workshop.home import workshop_home
 
@@ -98,18 +98,14 @@ def _answers(url: str) -> bool:
 
 
 def _start_emulator() -> None:
-    command = [sys.executable, "-m", "workshop.cli", "cloud", "up"]
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=START_TIMEOUT, check=False
-        )
+        tail = subcommand.run("cloud", "up", timeout=START_TIMEOUT)
     except subprocess.TimeoutExpired as e:
         raise CloudError(
             f"the emulated OVHcloud API did not start within {START_TIMEOUT:.0f}s",
             hint="`workshop cloud status` shows where it stands",
         ) from e
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+    if tail is not None:
         raise CloudError(
             f"the emulated OVHcloud API did not start:\n{tail}",
             hint="run `workshop cloud up` in a terminal to see each step",
