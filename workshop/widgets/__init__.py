@@ -12,6 +12,7 @@ Public API::
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
+    widgets.ImageView("images/hello-web")                 # an OCI image: layers, config, manifest
 
 Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
 this package talks to clusters only through a kubeconfig: it may never import
@@ -23,6 +24,7 @@ from workshop.widgets.checkbutton import CheckButton
 from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
+from workshop.widgets.imageview import ImageView
 from workshop.widgets.logview import LogView
 from workshop.widgets.progress import Waiting, wait_until
 from workshop.widgets.scale import ScaleSlider
@@ -36,6 +38,7 @@ __all__ = [
     "CheckFailed",
     "ClusterPicture",
     "ClusterView",
+    "ImageView",
     "LogView",
     "ManifestError",
     "NodeBox",
