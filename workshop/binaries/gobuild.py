@@ -112,8 +112,7 @@ BUILDS: dict[str, GoBuild] = {
         group="registry",
         packages=("github.com/distribution/distribution/v3/cmd/registry",),
         ldflags=(
-            "-s -w -X github.com/distribution/distribution/v3/version.version="
-            f"v{REGISTRY_VERSION}"
+            f"-s -w -X github.com/distribution/distribution/v3/version.version=v{REGISTRY_VERSION}"
         ),
         output="registry",
     ),

@@ -21,7 +21,7 @@ BUSYBOX_PATHS = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
 APPLETS = ("sh", "ls", "cat", "echo", "env", "httpd", "wget", "sleep", "id", "pwd", "mkdir")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-ETC_PASSWD = (
+USERS = (
     "root:x:0:0:root:/root:/bin/sh\n"
     "app:x:1000:1000:app:/home/app:/bin/sh\n"
     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
