@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from workshop.containers import builder, engine, oci, store
+from workshop.containers import base, builder, engine, oci, store
 from workshop.tools import registry as registries
 
 console = Console(stderr=True, highlight=False)
@@ -46,7 +46,7 @@ def build(
     """Build the image of CONTEXT (its Dockerfile) as NAME:TAG."""
     output = store.local_path(reference)
     args = dict(a.split("=", 1) for a in build_args if "=" in a)
-    found = None if offline else engine.find()
+    found = None if offline or _from_workshop_base(context, dockerfile) else engine.find()
     if found is not None:
         console.print(f"building with {found.name} {found.version}")
         extra = ["-f", str(dockerfile)] if dockerfile else []
@@ -68,6 +68,16 @@ def build(
     click.echo(f"OCI layout: {output}")
 
 
+def _from_workshop_base(context: Path, dockerfile: Path | None) -> bool:
+    """Whether the Dockerfile starts FROM the workshop's base, which only this builder has."""
+    try:
+        text = (dockerfile or context / "Dockerfile").read_text()
+    except OSError:
+        return False
+    froms = [i["value"] for i in builder.parse(text) if i["instruction"] == "FROM"]
+    return any(f.split()[0] in (base.NAME, f"{base.NAME}:{base.TAG}") for f in froms)
+
+
 def _save(found: engine.Engine, reference: str, output: Path) -> None:
     """``docker save`` (an OCI layout inside, Docker >= 25 and Podman) into ``output``."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -87,7 +97,8 @@ def show(reference: str) -> None:
     image = oci.read(store.local_path(reference))
     out = Console(highlight=False)
     problems = oci.verify(image)
-    out.print(f"{reference} {image.digest} — {'digests verify' if not problems else problems}")
+    verdict = "; ".join(problems) or "digests verify"
+    out.print(f"{reference} {image.digest} — {verdict}")
     table = Table("#", "digest", "size", "made by")
     for number, layer in enumerate(image.layers, 1):
         table.add_row(
@@ -106,16 +117,12 @@ def show(reference: str) -> None:
 @image_group.command("push")
 @click.argument("reference")
 def push(reference: str) -> None:
-    """Push a built image (NAME:TAG) to the registry (the sandbox's, or $WORKSHOP_REGISTRY)."""
+    """Push a built image (NAME:TAG) to the registry (the sandbox's, or $WORKSHOP_REGISTRY).
+
+    crane sends the image's OCI layout, however it was built (an engine's build is saved
+    as one too)."""
     target = registries.find()
     name, tag = store.split(reference)
-    remote = target.reference(name, tag)
-    found = engine.find()
-    if found is not None:
-        found.run("tag", reference, remote)
-        found.run("push", remote)
-        click.echo(f"pushed {remote}")
-        return
     layout = store.local_path(reference)
     oci.read(layout)  # a clear error if it was never built
     pushed = registries.push(target, layout, name, tag)
