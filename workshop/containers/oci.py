@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,11 @@ def verify(image: Image) -> list[str]:
     for number, layer in enumerate(image.layers, 1):
         data = check(layer.descriptor, f"layer {number}")
         if data is not None and layer.diff_id:
-            raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            try:
+                raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            except (OSError, EOFError, zlib.error) as e:
+                problems.append(f"layer {number}: does not decompress ({e})")
+                continue
             if digest_of(raw) != layer.diff_id:
                 problems.append(f"layer {number}: uncompressed tar does not match its diff_id")
     return problems
