@@ -383,6 +383,12 @@ def _resolve(context: Path, sources: list[str], where: str) -> list[Path]:
     found: list[Path] = []
     for source in sources:
         pattern = source.lstrip("/")
+        inside = (root / pattern).resolve()
+        if inside != root and root not in inside.parents:
+            raise BuildError(
+                f"{where}: {source!r} is outside the build context",
+                hint="a build only sees the folder you build (the context) and what is in it",
+            )
         if any(ch in pattern for ch in "*?["):
             matches = sorted(p for p in root.glob(pattern) if not _ignored(root, p))
         else:
