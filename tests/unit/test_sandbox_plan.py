@@ -83,6 +83,13 @@ def test_only_etcd_apiserver_and_the_addons_start_before_the_api_answers(tmp_pat
     ]
 
 
+def test_a_sandbox_given_no_registry_binary_runs_none(tmp_path: Path) -> None:
+    names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    found = {n: Path(f"/opt/bin/{n}") for n in names}
+    started = components.control_plane(Layout(tmp_path), binaries=found, ports=PORTS)
+    assert [c.name for c in started] == [*names, "addons"]
+
+
 def test_the_registry_serves_tls_on_loopback_from_the_sandbox_data(tmp_path: Path) -> None:
     registry = plan(tmp_path)["registry"]
     assert registry.argv == (

@@ -55,7 +55,8 @@ class ManagedCluster:
         return self.layout.log_file("audit")
 
     def sandbox(self, nodes: int | None = None) -> Sandbox:
-        return Sandbox(self.root, nodes=nodes, profile=self.profile, audit=True)
+        # a managed cluster comes without a registry (OVHcloud sells that separately)
+        return Sandbox(self.root, nodes=nodes, profile=self.profile, audit=True, registry=False)
 
     def exists(self) -> bool:
         return self.layout.state_file.exists()

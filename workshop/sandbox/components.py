@@ -221,14 +221,18 @@ def control_plane(
         needs_api=False,
     )
     # The image registry (the CNCF distribution registry), the stand-in for OVHcloud Managed
-    # Private Registry: TLS with the sandbox's serving certificate, on loopback only.
-    registry = Component(
-        "registry",
-        (str(binaries["registry"]), "serve", str(layout.config / "registry.yml")),
-        {**env("registry"), "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "true"},
-        needs_api=False,
-    )
-    return [etcd, apiserver, controller_manager, scheduler, kwok, registry, addons]
+    # Private Registry: TLS with the sandbox's serving certificate, on loopback only. A
+    # sandbox without one (an emulated managed cluster) is given no registry binary.
+    started = [etcd, apiserver, controller_manager, scheduler, kwok]
+    if "registry" in binaries and ports.registry:
+        registry = Component(
+            "registry",
+            (str(binaries["registry"]), "serve", str(layout.config / "registry.yml")),
+            {**env("registry"), "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "true"},
+            needs_api=False,
+        )
+        started.append(registry)
+    return [*started, addons]
 
 
 def registry_config(layout: Layout, port: int) -> dict[str, object]:

@@ -109,8 +109,11 @@ class Sandbox:
         bind: str = "127.0.0.1",
         binaries: Mapping[str, Path] | None = None,
         audit: bool = False,
+        registry: bool = True,
     ) -> None:
         self.binaries = dict(binaries) if binaries else None
+        self.with_registry = registry
+        """Run the image registry too (an emulated managed cluster has none of its own)."""
         self.audit = audit
         """kube-apiserver keeps an audit log (``logs/audit.log``), as a managed cluster does."""
         self.home = Path(home).expanduser() if home else workshop_home()
@@ -168,7 +171,8 @@ class Sandbox:
                 self._ensure_nodes(api, state, say, max(5.0, deadline - time.monotonic()))
                 self._wait_default_service_account(api, deadline)
                 self._wait_addons(deadline)
-                self._wait_registry(deadline)
+                if self.with_registry:
+                    self._wait_registry(deadline)
             except BaseException:
                 self._stop()
                 raise
@@ -323,7 +327,8 @@ class Sandbox:
     def _prepare(self, state: State, say: Progress) -> None:
         layout = self.layout
         given = self.binaries or {}
-        found = {name: given.get(name) or binaries.find(name) for name in binaries.SANDBOX_BINARIES}
+        wanted = [n for n in binaries.SANDBOX_BINARIES if n != "registry" or self.with_registry]
+        found = {name: given.get(name) or binaries.find(name) for name in wanted}
         state = self._check_ports(state)
         for folder in (layout.logs, layout.run, layout.config, layout.etcd_data):
             folder.mkdir(parents=True, exist_ok=True)
@@ -335,7 +340,10 @@ class Sandbox:
         pki.ensure(pki.Pki(layout.pki), hosts=[state.bind])
         self._write_kubeconfigs(state)
         self._write_kwok_config(state)
-        self._write_registry_config(state)
+        if self.with_registry:
+            self._write_registry_config(state)
+        else:
+            layout.registry_file.unlink(missing_ok=True)
         (layout.run / "bootstrap.json").write_text(json.dumps(bootstrap.load()))
         policy = write_audit_policy(layout.config / "audit-policy.yaml") if self.audit else None
         plan = components.control_plane(
