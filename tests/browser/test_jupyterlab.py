@@ -1,4 +1,4 @@
-"""JupyterLab in headless Chromium: open 03-hello-world, run its first cells, and see the
+"""JupyterLab in headless Chromium: open 04-hello-world, run its first cells, and see the
 ClusterView draw the sandbox's nodes and the lab's pods. Saves a screenshot in
 tests/artifacts/ (gitignored; CI keeps it as an artifact).
 
@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-NOTEBOOK = "03-hello-world.ipynb"
+NOTEBOOK = "04-hello-world.ipynb"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -169,10 +169,10 @@ def test_hello_world_notebook_draws_the_cluster(jupyterlab: Lab) -> None:
             assert drawn == node_names
             assert view.locator(".ws-summary").inner_text().endswith("3 pods: 3 ready")
             expect(page.locator(".ws-command").first).to_contain_text(
-                "kubectl get pods -o wide --watch -n lab-03"
+                "kubectl get pods -o wide --watch -n lab-04"
             )
             view.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "browser-03-hello-world.png"))
-            view.screenshot(path=str(ARTIFACTS / "browser-03-clusterview.png"))
+            page.screenshot(path=str(ARTIFACTS / "browser-04-hello-world.png"))
+            view.screenshot(path=str(ARTIFACTS / "browser-04-clusterview.png"))
         finally:
             browser.close()

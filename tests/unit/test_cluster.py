@@ -241,15 +241,15 @@ def connected(api: FakeApi, tmp_path: Path) -> cluster.Cluster:
 
 
 def test_get_and_list_by_kind(api: FakeApi, connected: cluster.Cluster) -> None:
-    path = "/apis/apps/v1/namespaces/lab-03/deployments"
+    path = "/apis/apps/v1/namespaces/lab-04/deployments"
     api.answer("GET", f"{path}/hello", 200, {"kind": "Deployment", "metadata": {"name": "hello"}})
     api.answer("GET", path, 200, {"items": [{"metadata": {"name": "hello"}}]})
-    assert connected.api.get("apps/v1", "Deployment", "hello", "lab-03") == {
+    assert connected.api.get("apps/v1", "Deployment", "hello", "lab-04") == {
         "kind": "Deployment",
         "metadata": {"name": "hello"},
     }
-    assert connected.api.get("apps/v1", "Deployment", "nope", "lab-03") is None
-    items = connected.api.list("apps/v1", "Deployment", namespace="lab-03", label_selector="app=x")
+    assert connected.api.get("apps/v1", "Deployment", "nope", "lab-04") is None
+    items = connected.api.list("apps/v1", "Deployment", namespace="lab-04", label_selector="app=x")
     assert items == [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hello"}}]
     assert api.requests[-1]["query"] == {"labelSelector": "app=x"}
     discovery = [r for r in api.requests if r["path"] == "/apis/apps/v1"]
@@ -259,35 +259,35 @@ def test_get_and_list_by_kind(api: FakeApi, connected: cluster.Cluster) -> None:
 def test_apply_is_a_server_side_apply_into_the_lab_namespace(
     api: FakeApi, connected: cluster.Cluster
 ) -> None:
-    path = "/apis/apps/v1/namespaces/lab-03/deployments/hello"
+    path = "/apis/apps/v1/namespaces/lab-04/deployments/hello"
     api.answer("PATCH", path, 200, {"kind": "Deployment", "metadata": {"name": "hello"}})
     manifest = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hello"}}
-    connected.api.apply(manifest, namespace="lab-03")
+    connected.api.apply(manifest, namespace="lab-04")
     sent = api.requests[-1]
     assert (sent["method"], sent["path"]) == ("PATCH", path)
     assert sent["content_type"] == "application/apply-patch+yaml"
     assert sent["query"] == {"fieldManager": "workshop", "force": "true"}
-    assert sent["body"]["metadata"] == {"name": "hello", "namespace": "lab-03"}
+    assert sent["body"]["metadata"] == {"name": "hello", "namespace": "lab-04"}
 
 
 def test_cluster_wide_objects_ignore_the_namespace(
     api: FakeApi, connected: cluster.Cluster
 ) -> None:
-    api.answer("DELETE", "/api/v1/namespaces/lab-03", 200, {"kind": "Namespace"})
-    assert connected.api.delete("v1", "Namespace", "lab-03", "ignored") is True
+    api.answer("DELETE", "/api/v1/namespaces/lab-04", 200, {"kind": "Namespace"})
+    assert connected.api.delete("v1", "Namespace", "lab-04", "ignored") is True
     assert api.requests[-1]["body"] == {"propagationPolicy": "Background"}
     assert connected.api.delete("v1", "Namespace", "gone", None) is False
 
 
 def test_the_api_servers_refusal_is_passed_on(api: FakeApi, connected: cluster.Cluster) -> None:
-    path = "/apis/apps/v1/namespaces/lab-03/deployments/hello"
+    path = "/apis/apps/v1/namespaces/lab-04/deployments/hello"
     api.answer(
         "PATCH", path, 403, {"kind": "Status", "message": 'deployments.apps "hello" is forbidden'}
     )
     with pytest.raises(ClusterError) as info:
         connected.api.apply(
             {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hello"}},
-            namespace="lab-03",
+            namespace="lab-04",
         )
     assert info.value.status == 403
     assert (
@@ -298,10 +298,10 @@ def test_the_api_servers_refusal_is_passed_on(api: FakeApi, connected: cluster.C
 
 def test_an_unknown_kind_is_named(connected: cluster.Cluster) -> None:
     with pytest.raises(ClusterError) as info:
-        connected.api.get("apps/v1", "Widget", "w", "lab-03")
+        connected.api.get("apps/v1", "Widget", "w", "lab-04")
     assert info.value.message == "the cluster serves no kind Widget in apps/v1"
     with pytest.raises(ClusterError) as info:
-        connected.api.get("example.com/v1", "Widget", "w", "lab-03")
+        connected.api.get("example.com/v1", "Widget", "w", "lab-04")
     assert info.value.message == "the cluster does not serve apiVersion example.com/v1"
 
 

@@ -14,7 +14,7 @@ from workshop.course import RecordedCluster, fieldpath, run_check, schema, selec
 from workshop.errors import ClusterError
 from workshop.kubeapi import HttpAnswer
 
-NS = "lab-03"
+NS = "lab-04"
 CHECK = TypeAdapter(schema.Check)
 
 
@@ -105,8 +105,8 @@ def node(name: str, labels: dict[str, str], *, ready: bool = True) -> dict[str, 
 def test_exists_names_the_missing_object_and_where() -> None:
     passed, message, hint = run(RecordedCluster(), kind="exists", object="Deployment/hello")
     assert not passed
-    assert message == "deployment hello not found in namespace lab-03"
-    assert hint == "`kubectl get deployment -n lab-03` lists what is there"
+    assert message == "deployment hello not found in namespace lab-04"
+    assert hint == "`kubectl get deployment -n lab-04` lists what is there"
 
 
 def test_exists_compares_fields_and_says_what_differs() -> None:
@@ -121,7 +121,7 @@ def test_exists_compares_fields_and_says_what_differs() -> None:
     assert message == (
         "deployment hello: spec.replicas is 3, expected 5; spec.paused is missing, expected true"
     )
-    assert hint == "`kubectl get deployment/hello -n lab-03 -o yaml` shows all its fields"
+    assert hint == "`kubectl get deployment/hello -n lab-04 -o yaml` shows all its fields"
 
 
 @pytest.mark.parametrize(
@@ -186,12 +186,12 @@ def test_exists_with_a_selector_finds_any_matching_object() -> None:
     passed, message, _ = run(RecordedCluster([old]), **spec)
     assert not passed
     assert message == (
-        "no replicaset with app=hello in namespace lab-03 has "
+        "no replicaset with app=hello in namespace lab-04 has "
         "spec.template.spec.containers[0].image = 'ovhplatform/hello:2.0' (1 found; hello-1: "
         "spec.template.spec.containers[0].image is 'ovhplatform/hello', "
         "expected 'ovhplatform/hello:2.0')"
     )
-    assert run(RecordedCluster([]), **spec)[1] == "no replicaset with app=hello in namespace lab-03"
+    assert run(RecordedCluster([]), **spec)[1] == "no replicaset with app=hello in namespace lab-04"
 
 
 def test_cluster_wide_objects_are_not_said_to_be_in_a_namespace() -> None:
@@ -207,10 +207,10 @@ def test_an_object_being_deleted_does_not_exist_any_more_nor_is_it_gone_yet() ->
     cluster = RecordedCluster([going])
     assert run(cluster, kind="exists", object="Pod/web-1")[:2] == (
         False,
-        "pod web-1 is being deleted in namespace lab-03",
+        "pod web-1 is being deleted in namespace lab-04",
     )
     passed, message, hint = run(cluster, kind="absent", object="Pod/web-1")
-    assert (passed, message) == (False, "pod web-1 is being deleted in namespace lab-03")
+    assert (passed, message) == (False, "pod web-1 is being deleted in namespace lab-04")
     assert hint and "finalizers" in hint
 
 
@@ -218,12 +218,12 @@ def test_absent() -> None:
     cluster = RecordedCluster([pod("web-1", {"app": "web"})])
     assert run(cluster, kind="absent", object="Pod/web-2")[:2] == (
         True,
-        "pod web-2 does not exist in namespace lab-03",
+        "pod web-2 does not exist in namespace lab-04",
     )
     assert run(cluster, kind="absent", object="Pod/web-1") == (
         False,
-        "pod web-1 still exists in namespace lab-03",
-        "`kubectl delete pod/web-1 -n lab-03` removes it",
+        "pod web-1 still exists in namespace lab-04",
+        "`kubectl delete pod/web-1 -n lab-04` removes it",
     )
 
 
@@ -278,7 +278,7 @@ def test_rollout_of_a_deployment_follows_kubectl(state: dict[str, Any], message:
     assert said == message
     assert passed is (not state)
     if not passed and "controller" not in message:
-        assert hint == "`kubectl rollout status deployment/hello -n lab-03` follows it"
+        assert hint == "`kubectl rollout status deployment/hello -n lab-04` follows it"
 
 
 def test_rollout_of_a_statefulset_and_a_daemonset() -> None:
@@ -321,7 +321,7 @@ def test_rollout_of_a_statefulset_and_a_daemonset() -> None:
 def test_rollout_of_a_missing_deployment() -> None:
     assert run(RecordedCluster(), kind="rollout", object="Deployment/hello")[:2] == (
         False,
-        "deployment hello not found in namespace lab-03",
+        "deployment hello not found in namespace lab-04",
     )
 
 
@@ -339,15 +339,15 @@ def test_pods_ready_counts_exactly_and_names_a_pod_that_is_not_ready() -> None:
     )
     assert run(cluster, kind="pods_ready", selector="app=hello", count=3) == (
         False,
-        "1/3 pods with app=hello are ready in namespace lab-03; hello-b is ContainerCreating",
-        "`kubectl get pods -n lab-03 -l app=hello` shows them",
+        "1/3 pods with app=hello are ready in namespace lab-04; hello-b is ContainerCreating",
+        "`kubectl get pods -n lab-04 -l app=hello` shows them",
     )
     assert run(cluster, kind="pods_ready", selector="app=hello", count=1)[:2] == (
         True,
-        "1 pod with app=hello is ready in namespace lab-03",
+        "1 pod with app=hello is ready in namespace lab-04",
     )
     assert run(cluster, kind="pods_ready", selector="app=hello", at_least=2)[1] == (
-        "1 pod with app=hello is ready in namespace lab-03, expected at least 2; "
+        "1 pod with app=hello is ready in namespace lab-04, expected at least 2; "
         "hello-b is ContainerCreating"
     )
 
@@ -355,11 +355,11 @@ def test_pods_ready_counts_exactly_and_names_a_pod_that_is_not_ready() -> None:
 def test_pods_ready_says_when_there_are_too_many_or_none() -> None:
     cluster = RecordedCluster([pod(f"web-{i}", {"app": "web"}) for i in range(4)])
     assert run(cluster, kind="pods_ready", selector="app=web", count=3)[1] == (
-        "4 pods with app=web are ready in namespace lab-03, expected 3"
+        "4 pods with app=web are ready in namespace lab-04, expected 3"
     )
     assert run(cluster, kind="pods_ready", selector="app=web", at_least=3)[0]
     assert run(cluster, kind="pods_ready", selector="app=debug", count=1)[1] == (
-        "no pods with app=debug in namespace lab-03 (expected 1 ready)"
+        "no pods with app=debug in namespace lab-04 (expected 1 ready)"
     )
 
 
@@ -413,7 +413,7 @@ def test_a_custom_resource_condition() -> None:
     assert run(RecordedCluster([not_ready]), **spec) == (
         False,
         "widget w1: condition Ready is False, expected True (Reconciling: 2/3 shards)",
-        "`kubectl describe widget/w1 -n lab-03` shows its conditions and events",
+        "`kubectl describe widget/w1 -n lab-04` shows its conditions and events",
     )
     ready = widget([{"type": "Ready", "status": "True", "reason": "Done"}])
     assert run(RecordedCluster([ready]), **spec)[:2] == (True, "widget w1: condition Ready is True")
@@ -478,9 +478,9 @@ def test_http_explains_why_there_is_no_address() -> None:
         message
         == "service hello has no external address yet (status.loadBalancer.ingress is empty)"
     )
-    assert hint and "kubectl get service hello -n lab-03 -w" in hint
+    assert hint and "kubectl get service hello -n lab-04 -w" in hint
     assert run(RecordedCluster(), kind="http", service="hello")[1] == (
-        "service hello not found in namespace lab-03"
+        "service hello not found in namespace lab-04"
     )
 
 
@@ -578,13 +578,13 @@ def test_helm_release_reads_the_latest_revision_from_its_secret() -> None:
     assert run(failed, kind="helm_release", release="blog") == (
         False,
         "helm release blog (revision 2) is failed, expected deployed: timed out",
-        "`helm history blog -n lab-03` shows every revision",
+        "`helm history blog -n lab-04` shows every revision",
     )
     assert run(cluster, kind="helm_release", release="blog", chart="ghost")[1] == (
         "helm release blog (revision 2) runs chart 'wordpress', expected 'ghost'"
     )
     assert run(RecordedCluster(), kind="helm_release", release="blog")[1] == (
-        "no helm release blog in namespace lab-03"
+        "no helm release blog in namespace lab-04"
     )
 
 

@@ -39,19 +39,19 @@ def store(tmp_path: Path, clock: Clock) -> ProgressStore:
 
 
 def test_a_check_is_recorded_and_survives_a_new_store(store: ProgressStore, clock: Clock) -> None:
-    store.record_check("sandbox", "03-hello-world", "scale", passed=False, message="3/5 ready")
+    store.record_check("sandbox", "04-hello-world", "scale", passed=False, message="3/5 ready")
     clock.tick()
-    store.record_check("sandbox", "03-hello-world", "scale", passed=True, message="5/5 ready")
+    store.record_check("sandbox", "04-hello-world", "scale", passed=True, message="5/5 ready")
     clock.tick()
-    store.record_check("sandbox", "03-hello-world", "scale", passed=False, message="4/5 ready")
+    store.record_check("sandbox", "04-hello-world", "scale", passed=False, message="4/5 ready")
 
-    again = ProgressStore(store.path).step("sandbox", "03-hello-world", "scale")
+    again = ProgressStore(store.path).step("sandbox", "04-hello-world", "scale")
     assert again.attempts == 3
     assert again.passed is False
     assert again.message == "4/5 ready"
     assert again.completed == "2026-03-01T09:01:00+00:00"  # first pass is kept
     assert again.updated == "2026-03-01T09:02:00+00:00"
-    assert store.step("other-context", "03-hello-world", "scale").attempts == 0
+    assert store.step("other-context", "04-hello-world", "scale").attempts == 0
 
 
 def test_progress_is_filed_by_context(store: ProgressStore) -> None:
@@ -67,15 +67,15 @@ def test_progress_is_filed_by_context(store: ProgressStore) -> None:
 def test_export_then_import_into_another_home(
     store: ProgressStore, tmp_path: Path, clock: Clock
 ) -> None:
-    store.record_check("sandbox", "03-hello-world", "deploy", passed=True, message="ok")
-    store.record_hint("sandbox", "03-hello-world", "scale", 2)
+    store.record_check("sandbox", "04-hello-world", "deploy", passed=True, message="ok")
+    store.record_hint("sandbox", "04-hello-world", "scale", 2)
     exported = tmp_path / "backup.json"
     assert store.export(exported) == 2
 
     elsewhere = ProgressStore(tmp_path / "other" / "progress.json", clock=clock)
     assert elsewhere.import_(exported) == 2
-    assert elsewhere.step("sandbox", "03-hello-world", "deploy").completed
-    assert elsewhere.step("sandbox", "03-hello-world", "scale").hint_tier == 2
+    assert elsewhere.step("sandbox", "04-hello-world", "deploy").completed
+    assert elsewhere.step("sandbox", "04-hello-world", "scale").hint_tier == 2
 
 
 def test_import_merges_the_newer_record_and_never_loses_a_completion(

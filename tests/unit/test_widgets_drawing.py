@@ -28,7 +28,7 @@ def pod(
     ready: bool = True,
     waiting: str | None = None,
     deleting: bool = False,
-    namespace: str = "lab-03",
+    namespace: str = "lab-04",
     unschedulable_reason: str | None = None,
 ) -> dict[str, Any]:
     state: dict[str, Any] = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
@@ -103,7 +103,7 @@ def test_render_draws_every_node_and_pod_and_escapes_names() -> None:
     pic = drawing.picture(
         [node("n1")], [pod("x<b>", node="n1"), pod("p", node=None, phase="Pending")]
     )
-    page = drawing.render(pic, title="lab-03", error="lost the watch (retrying)")
+    page = drawing.render(pic, title="lab-04", error="lost the watch (retrying)")
     assert page.count('class="ws-node"') == 1
     assert page.count('class="ws-pod"') == 2
     assert 'data-state="pending"' in page and 'class="ws-unscheduled"' in page

@@ -1,6 +1,6 @@
 """``workshop labs | check | hint | solve | reset | progress``: the labs from a terminal.
 
-LAB is ``03``, ``03-hello-world`` or ``hello-world``; STEP is a step id or its number.
+LAB is ``04``, ``04-hello-world`` or ``hello-world``; STEP is a step id or its number.
 Without ``--context``, commands use ``$WORKSHOP_CONTEXT``, else the local sandbox (started
 if needed). Tests pass a ``Seams`` object (``CliRunner.invoke(..., obj=Seams(...))``) to
 swap the cluster, the progress file and the labs folder.

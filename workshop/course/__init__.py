@@ -2,7 +2,7 @@
 
 Public API::
 
-    lab = course.find_lab("03")                      # or list_labs(), load_lab(folder)
+    lab = course.find_lab("04")                      # or list_labs(), load_lab(folder)
     course.prepare(cluster, lab)                     # the lab's namespace
     results = course.check(cluster, lab, "scale")    # [StepResult], recorded in progress
     hint = course.next_hint(lab, lab.step("scale"), context=cluster.context)

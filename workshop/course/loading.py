@@ -1,7 +1,7 @@
 """Finding and loading labs: ``labs/NN-slug/lab.yaml``, validated against ``schema``.
 
 A bad lab file raises ``LabError`` naming the file, the field and the problem, e.g.
-``labs/03-hello-world/lab.yaml: steps[2].checks[0].kind: unknown check kind 'exist'``.
+``labs/04-hello-world/lab.yaml: steps[2].checks[0].kind: unknown check kind 'exist'``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _MAX_ERRORS = 6
 class Lab:
     """One lab: its folder ``NN-slug`` and its validated ``lab.yaml``."""
 
-    id: str  # "03-hello-world"
+    id: str  # "04-hello-world"
     dir: Path
     spec: schema.LabSpec
 
@@ -109,7 +109,7 @@ def list_labs(root: Path | None = None) -> list[Lab]:
 
 
 def find_lab(ref: str, root: Path | None = None) -> Lab:
-    """A lab by ``03``, ``3``, ``03-hello-world`` or ``hello-world`` (only that one is loaded)."""
+    """A lab by ``04``, ``3``, ``04-hello-world`` or ``hello-world`` (only that one is loaded)."""
     text = ref.strip().rstrip("/").split("/")[-1]
     if text.isdigit():
         text = f"{int(text):02d}"
@@ -130,7 +130,7 @@ def load_lab(folder: Path) -> Lab:
     shown = f"{folder.parent.name}/{folder.name}/{LAB_FILE}"
     if not _FOLDER.match(folder.name):
         raise LabError(
-            f"{shown}: the lab folder must be named NN-slug (e.g. 03-hello-world)", path=shown
+            f"{shown}: the lab folder must be named NN-slug (e.g. 04-hello-world)", path=shown
         )
     try:
         text = (folder / LAB_FILE).read_text()

@@ -66,13 +66,13 @@ class ObjectName:
         return f"{self.kind.lower()} {self.name}" if self.name else self.kind.lower()
 
     def where(self, namespace: str | None) -> str:
-        """`` in namespace lab-03``, or nothing for cluster-wide kinds."""
+        """`` in namespace lab-04``, or nothing for cluster-wide kinds."""
         if self.kind in CLUSTER_SCOPED or not namespace:
             return ""
         return f" in namespace {namespace}"
 
     def kubectl(self, verb: str, namespace: str | None, *extra: str, named: bool = True) -> str:
-        """The command a learner would type: ``kubectl get deployment/hello -n lab-03``."""
+        """The command a learner would type: ``kubectl get deployment/hello -n lab-04``."""
         what = f"{self.kind.lower()}/{self.name}" if self.name and named else self.kind.lower()
         scope = [] if self.kind in CLUSTER_SCOPED or not namespace else ["-n", namespace]
         return " ".join(["kubectl", verb, what, *scope, *extra])

@@ -341,7 +341,7 @@ class LabSpec(Model):
     title: Text
     duration: int = Field(gt=0, description="minutes")
     objectives: Annotated[list[Text], Field(min_length=1)]
-    prerequisites: list[str] = []  # other labs: "02" or "02-kubectl"
+    prerequisites: list[str] = []  # other labs: "03" or "03-kubectl"
     namespace: Slug | None = None  # default: lab-NN
     create_namespace: bool = True  # False when creating it is one of the lab's steps
     read_next: list[str] = []

@@ -4,14 +4,14 @@ Public API::
 
     from workshop import widgets
     widgets.use(cluster)                                  # `!kubectl` drives the same cluster
-    widgets.ClusterView(cluster, namespace="lab-03")      # nodes and their pods, live
-    widgets.ResourceTable(cluster, "deployments", "lab-03")
-    widgets.ApplyBox(cluster, yaml_text, namespace="lab-03")  # Apply / Diff / Delete
-    widgets.LogView(cluster, "deployment/hello", "lab-03")
-    widgets.ScaleSlider(cluster, "hello", "lab-03")
-    widgets.CheckButton(cluster, "03-hello-world", "deploy")
+    widgets.ClusterView(cluster, namespace="lab-04")      # nodes and their pods, live
+    widgets.ResourceTable(cluster, "deployments", "lab-04")
+    widgets.ApplyBox(cluster, yaml_text, namespace="lab-04")  # Apply / Diff / Delete
+    widgets.LogView(cluster, "deployment/hello", "lab-04")
+    widgets.ScaleSlider(cluster, "hello", "lab-04")
+    widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
-    widgets.service_url(cluster, "hello", "lab-03")       # a LoadBalancer's URL, or None
+    widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
 
 Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
 this package talks to clusters only through a kubeconfig: it may never import

@@ -1,4 +1,4 @@
-"""Solutions of lab 01 that need a name only the cluster knows."""
+"""Solutions of lab 02 that need a name only the cluster knows."""
 
 from __future__ import annotations
 

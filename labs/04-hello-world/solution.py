@@ -1,4 +1,4 @@
-"""Solutions of lab 03 that need a name only the cluster knows."""
+"""Solutions of lab 04 that need a name only the cluster knows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from workshop.course import SolutionContext
 
 
 def quarantine_one_pod(lab: SolutionContext) -> None:
-    """kubectl label pod <one hello pod> -n lab-03 app=debug --overwrite"""
+    """kubectl label pod <one hello pod> -n lab-04 app=debug --overwrite"""
     pods = lab.api.list("v1", "Pod", namespace=lab.namespace, label_selector="app=hello")
     live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
     names = sorted(p["metadata"]["name"] for p in live)
