@@ -85,9 +85,9 @@ def binary() -> Path:
     found = shutil.which("helm")
     if found:
         return Path(found)
-    cached = cached()
-    if cached is not None:
-        return cached
+    in_cache = cached()
+    if in_cache is not None:
+        return in_cache
     raise HelmError(
         "helm is not installed",
         hint="`workshop binaries install helm` builds or downloads it "
@@ -189,11 +189,18 @@ def hint_for(message: str, args: Sequence[str], namespace: str | None) -> str | 
             f"changes it; `helm list{where}` lists the releases"
         )
     if "has no deployed releases" in message or "release: not found" in message:
-        return f"`helm list{where} --all` lists the releases there, and `helm history` their revisions"
+        return (
+            f"`helm list{where} --all` lists the releases there, and `helm history` their revisions"
+        )
     if "values don't meet the specifications of the schema" in message:
-        return "the chart's values.schema.json says which values it accepts: fix the value and run it again"
+        return (
+            "the chart's values.schema.json says which values it accepts: "
+            "fix the value and run it again"
+        )
     if "context deadline exceeded" in message or "timed out waiting" in message:
-        return f"some resources did not become ready: `kubectl get pods{where}` shows which, and why"
+        return (
+            f"some resources did not become ready: `kubectl get pods{where}` shows which, and why"
+        )
     return None
 
 
