@@ -78,7 +78,7 @@ def test_a_release_secret_decodes_like_helm_stores_it() -> None:
     inner = base64.b64encode(gzip.compress(json.dumps(STATUS).encode()))
     secret = {"data": {"release": base64.b64encode(inner).decode()}}
     assert helm.release_info(helm.decode_release(secret)).values["replicaCount"] == 2
-    with pytest.raises(ValueError, match="no data.release"):
+    with pytest.raises(ValueError, match=r"no data\.release"):
         helm.decode_release({"data": {}})
     with pytest.raises(ValueError, match="not a Helm release"):
         helm.decode_release({"data": {"release": base64.b64encode(b"plain").decode()}})

@@ -53,6 +53,15 @@ from workshop.errors import WorkshopError
 from workshop.home import cache_home
 
 TIMEOUT = 300.0
+# `helm list` flags for releases in any state (Helm 4 has no --all; these work in 3 and 4)
+EVERY_STATUS = (
+    "--deployed",
+    "--failed",
+    "--pending",
+    "--superseded",
+    "--uninstalled",
+    "--uninstalling",
+)
 WAIT = "5m0s"
 Object = dict[str, Any]
 
@@ -188,9 +197,12 @@ def hint_for(message: str, args: Sequence[str], namespace: str | None) -> str | 
             f"release {release} is installed already: `helm upgrade {release} CHART{where}` "
             f"changes it; `helm list{where}` lists the releases"
         )
+    if re.search(r"release has no \d+ version", message):
+        return f"`helm history {release}{where}` lists its revisions"
     if "has no deployed releases" in message or "release: not found" in message:
         return (
-            f"`helm list{where} --all` lists the releases there, and `helm history` their revisions"
+            f"`helm list{where}` lists the releases there (`--uninstalled` adds those "
+            "uninstalled with --keep-history)"
         )
     if "values don't meet the specifications of the schema" in message:
         return (
@@ -518,7 +530,7 @@ def list_releases(
     cluster: Cluster, *, namespace: str | None = None, all: bool = False
 ) -> list[Release]:
     """``helm list`` in ``namespace`` (every namespace when ``None``); ``all``: any status."""
-    args = ["list", "-o", "json", *(["--all"] if all else [])]
+    args = ["list", "-o", "json", *(EVERY_STATUS if all else ())]
     if namespace is None:
         args.append("--all-namespaces")
     return parse_list(run(cluster, *args, namespace=namespace))

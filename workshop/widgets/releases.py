@@ -183,6 +183,7 @@ class ReleasePanel(Widget):
         )
         self.box.add_class("workshop-releasepanel")
         self._syncing = False
+        self._shown: str | None = None
         self.picker.observe(self._on_pick, names="value")
         self.old.observe(self._on_diff_choice, names="value")
         self.new.observe(self._on_diff_choice, names="value")
@@ -264,7 +265,7 @@ class ReleasePanel(Widget):
             known = ", ".join(self.releases) or "none"
             raise WorkshopError(
                 f"no helm release {release} in namespace {self.namespace} (releases: {known})",
-                hint=f"`{helm.command('list', '--all', namespace=self.namespace)}` lists them",
+                hint=f"`{helm.command('list', namespace=self.namespace)}` lists them",
             )
         self._wanted = release
         self.picker.value = release
@@ -272,10 +273,21 @@ class ReleasePanel(Widget):
 
     def diff(self, old: int | None = None, new: int | None = None) -> str:
         """The values diff between revisions ``old`` and ``new`` (default: the last two)."""
+        text, older, newer = self._draw_diff(old, new)
+        if older is not None and newer is not None:
+            self.command.show(
+                f"diff <({self._get_values(older)}) <({self._get_values(newer)})",
+                label="the same with helm",
+            )
+        return text
+
+    def _draw_diff(
+        self, old: int | None = None, new: int | None = None
+    ) -> tuple[str, int | None, int | None]:
         history = self.history
         if not history:
             self.diff_view.value = ""
-            return ""
+            return "", None, None
         newer = self.revision(new) if new else history[-1]
         older = self.revision(old) if old else (history[-2] if len(history) > 1 else newer)
         text = values_diff(older, newer)
@@ -283,12 +295,8 @@ class ReleasePanel(Widget):
             text,
             same=f"revisions {older.revision} and {newer.revision} were given the same values",
         )
-        self.command.show(
-            f"diff <({self._get_values(older.revision)}) <({self._get_values(newer.revision)})",
-            label="the same with helm",
-        )
         self._sync_diff_pickers(older.revision, newer.revision)
-        return text
+        return text, older.revision, newer.revision
 
     def rollback(self, revision: int | None = None, *, wait: bool = False) -> bool:
         """``helm rollback RELEASE [REVISION]`` with the real helm; ``False`` (and helm's
@@ -367,11 +375,13 @@ class ReleasePanel(Widget):
             "</div>"
         )
         self.table.value = render_history(history)
-        self.diff()
-        self.command.show(
-            helm.command("history", latest.release, namespace=self.namespace),
-            label="the same with helm",
-        )
+        self._draw_diff()
+        if self._shown != latest.release:  # a new release: how to list its history by hand
+            self._shown = latest.release
+            self.command.show(
+                helm.command("history", latest.release, namespace=self.namespace),
+                label="the same with helm",
+            )
         if self.unreadable:
             self.message.show("unreadable: " + "; ".join(self.unreadable), kind="error")
 
