@@ -13,7 +13,7 @@ import pytest
 from workshop.course import RecordedCluster
 from workshop.errors import WorkshopError
 from workshop.widgets import ReleasePanel
-from workshop.widgets.releases import group, values_diff
+from workshop.widgets.releases import group, mask, masked, values_diff
 
 NS = "lab-05"
 
@@ -151,3 +151,21 @@ def test_group_and_diff_are_pure() -> None:
     first, second = grouped["blog"][:2]
     assert values_diff(first, first) == ""
     assert values_diff(first, second).endswith("+wordpress:\n+  replicas: 2\n")
+
+
+def test_secrets_in_values_are_masked_in_the_diff() -> None:
+    shown = panel(
+        stored("blog", 1, "superseded", "Install complete", {"auth": {"password": "hunter2"}}),
+        stored("blog", 2, "deployed", "Upgrade complete", {"auth": {"password": "s3cr3t-2"}}),
+    )
+    text = shown.diff()
+    assert "hunter2" not in text and "s3cr3t-2" not in text
+    assert "hunter2" not in shown.diff_view.value
+    removed, added = [line for line in text.splitlines() if "password:" in line]
+    assert removed.startswith("-  password: '******** (") and added.startswith("+  password:")
+    assert removed[1:] != added[1:]  # it changed, and the diff says so
+    assert masked({"image": {"tag": "1"}, "apiKey": "", "list": [{"token": "x"}]}) == {
+        "image": {"tag": "1"},
+        "apiKey": "",
+        "list": [{"token": mask("x")}],
+    }

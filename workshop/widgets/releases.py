@@ -9,7 +9,11 @@ action shows the helm command that does the same by hand.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import html
+import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +92,36 @@ def group(secrets: list[Object]) -> tuple[dict[str, list[StoredRevision]], list[
     return {k: sorted(v, key=lambda r: r.revision) for k, v in sorted(found.items())}, unreadable
 
 
+SECRET_KEY = re.compile(r"password|secret|token|key$", re.IGNORECASE)
+# Masks differ when secrets differ, yet say nothing of them: keyed by a random key that
+# never leaves this process (no dictionary attack on a short password's hash).
+_MASK_KEY = secrets.token_bytes(32)
+
+
+def mask(value: Any) -> str:
+    digest = hmac.new(_MASK_KEY, str(value).encode(), hashlib.sha256).hexdigest()[:8]
+    return f"******** ({digest})"
+
+
+def masked(values: Any) -> Any:
+    """``values`` with what looks like a secret (``auth.password``...) masked: a diff
+    says that it changed, never what it is."""
+    if isinstance(values, dict):
+        return {
+            k: mask(v) if SECRET_KEY.search(str(k)) and v not in (None, "") else masked(v)
+            for k, v in values.items()
+        }
+    if isinstance(values, list):
+        return [masked(v) for v in values]
+    return values
+
+
 def values_yaml(values: Object) -> str:
-    """Values as ``helm get values`` prints them (``null`` when none were given)."""
-    return yaml.safe_dump(values, sort_keys=True, default_flow_style=False) if values else "null\n"
+    """Values as ``helm get values`` prints them (``null`` when none were given), secrets
+    masked."""
+    if not values:
+        return "null\n"
+    return yaml.safe_dump(masked(values), sort_keys=True, default_flow_style=False)
 
 
 def values_diff(old: StoredRevision, new: StoredRevision) -> str:
