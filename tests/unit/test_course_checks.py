@@ -600,7 +600,7 @@ def test_helm_release_values_are_those_of_the_latest_revision() -> None:
     assert run(cluster, **spec, values={"wordpress.replicas": 2}) == (
         False,
         "helm release blog (revision 2): values.wordpress.replicas is missing, expected 2",
-        "`helm get values blog -n lab-03` shows the values it was given",
+        f"`helm get values blog -n {NS}` shows the values it was given",
     )
     at_least = [{"path": "wordpress.replicas", "at_least": 2}]
     assert not run(cluster, **spec, values=at_least)[0]
