@@ -11,18 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import helm, objects, web, workloads
+from workshop.course.checks import access, helm, logs, objects, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
     AbsentCheck,
+    CanICheck,
     Check,
     ConditionCheck,
     ExistsCheck,
     HelmReleaseCheck,
     HttpCheck,
+    LogCheck,
     NodeCountCheck,
     PodsReadyCheck,
+    RefusedCheck,
     RolloutCheck,
     Step,
 )
@@ -39,6 +42,9 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     NodeCountCheck: workloads.node_count,
     HttpCheck: web.answers,
     HelmReleaseCheck: helm.deployed,
+    LogCheck: logs.contains,
+    CanICheck: access.can_i,
+    RefusedCheck: access.refused,
 }
 
 
