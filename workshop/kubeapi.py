@@ -210,6 +210,11 @@ class KubeApi:
         status: Object = answer.get("status") or {}
         return status
 
+    def version(self) -> Object:
+        """The API server's version, as `kubectl version` reads it (``/version``)."""
+        answer: Object = self.request("GET", "/version")
+        return answer
+
     def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
         """Create ``obj`` with ``dryRun=All``: admission runs, nothing is stored."""
         api_version, kind = obj.get("apiVersion"), obj.get("kind")

@@ -9,7 +9,7 @@ def record_upgrade_plan(lab: SolutionContext) -> None:
     """kubectl create configmap upgrade-plan -n lab-07
     --from-literal=kubernetes-version=<MAJOR.MINOR of the server, from `kubectl version`>
     --from-literal=update-policy=MINIMAL_DOWNTIME"""
-    version = lab.api.request("GET", "/version")
+    version = lab.api.version()
     lab.api.apply(
         {
             "apiVersion": "v1",

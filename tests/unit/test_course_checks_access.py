@@ -1,4 +1,5 @@
-"""The log, can_i and refused checks against recorded clusters: verdicts and messages."""
+"""The log, can_i, refused and server_version checks against recorded clusters: verdicts
+and messages."""
 
 from __future__ import annotations
 
@@ -195,3 +196,52 @@ def test_refused_raises_when_the_cluster_cannot_judge() -> None:
 def test_refused_needs_a_whole_manifest(manifest: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="a manifest needs"):
         CHECK.validate_python({"kind": "refused", "manifest": manifest, "matches": "x"})
+
+
+def plan(version: object) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "upgrade-plan", "namespace": NS},
+        "data": {"kubernetes-version": version},
+    }
+
+
+@pytest.mark.parametrize("written", ["1.37", "v1.37", "1.37.2", " 1.37 "])
+def test_server_version_passes_when_the_field_names_the_servers_minor(written: str) -> None:
+    cluster = RecordedCluster([plan(written)], server_version={"major": "1", "minor": "37+"})
+    ok, message, _ = run(
+        cluster,
+        kind="server_version",
+        object="ConfigMap/upgrade-plan",
+        path="data[kubernetes-version]",
+    )
+    assert ok, message
+    assert message == (
+        "configmap upgrade-plan: data[kubernetes-version] names the server's version (1.37)"
+    )
+
+
+@pytest.mark.parametrize("written", ["1.36", "1.3", "1.370", "", None])
+def test_server_version_fails_on_another_version(written: object) -> None:
+    cluster = RecordedCluster([plan(written)], server_version={"gitVersion": "v1.37.2"})
+    ok, message, hint = run(
+        cluster,
+        kind="server_version",
+        object="ConfigMap/upgrade-plan",
+        path="data[kubernetes-version]",
+    )
+    assert not ok
+    assert message.endswith("but the API server runs Kubernetes 1.37"), message
+    assert hint == "`kubectl version` shows the server's version: write its MAJOR.MINOR"
+
+
+def test_server_version_of_a_missing_object_and_a_bad_path() -> None:
+    ok, message, _ = run(
+        RecordedCluster(), kind="server_version", object="ConfigMap/upgrade-plan", path="data.v"
+    )
+    assert (ok, message) == (False, f"configmap upgrade-plan not found in namespace {NS}")
+    with pytest.raises(ValidationError, match="bad field path"):
+        CHECK.validate_python(
+            {"kind": "server_version", "object": "ConfigMap/x", "path": "data..v"}
+        )

@@ -5,7 +5,8 @@ without ``metadata.namespace`` are cluster-wide; ``pages`` maps URLs to the web 
 to the ``OSError`` a dead address gives); ``logs`` maps ``namespace/pod`` (or
 ``namespace/pod/container``) to a log; ``grants`` lists what is allowed as ``(user, verb,
 resource, namespace)`` (``deployments.apps``, ``pods``); ``refusals`` maps ``Kind/name`` to
-the message the API server refuses it with. Every call is kept in ``calls``.
+the message the API server refuses it with; ``server_version`` is what ``/version`` says.
+Every call is kept in ``calls``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class RecordedCluster:
         logs: Mapping[str, str] | None = None,
         grants: Collection[tuple[str, str, str, str]] = (),
         refusals: Mapping[str, str] | None = None,
+        server_version: Object | None = None,
         context: str = "recorded",
     ) -> None:
         self.objects: list[Object] = list(objects)
@@ -39,6 +41,11 @@ class RecordedCluster:
         self.pod_logs = dict(logs or {})
         self.grants = set(grants)
         self.refusals = dict(refusals or {})
+        self.server_version = server_version or {
+            "major": "1",
+            "minor": "37",
+            "gitVersion": "v1.37.2",
+        }
         self.context = context
         self.calls: list[tuple[str, ...]] = []
 
@@ -90,6 +97,10 @@ class RecordedCluster:
         self.calls.append(("review_access", *asked, attributes.get("namespace", "")))
         allowed = (*asked, attributes.get("namespace", "")) in self.grants
         return {"allowed": allowed} if allowed else {"allowed": False, "reason": ""}
+
+    def version(self) -> Object:
+        self.calls.append(("version",))
+        return dict(self.server_version)
 
     def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
         name = f"{obj['kind']}/{obj['metadata']['name']}"

@@ -291,6 +291,20 @@ class RefusedCheck(_Check):
         return value
 
 
+class ServerVersionCheck(_OnObject):
+    """A field of an object (e.g. a ConfigMap where a learner wrote down their upgrade plan)
+    names the API server's ``MAJOR.MINOR`` version, as `kubectl version` shows it."""
+
+    kind: Literal["server_version"]
+    path: str
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        fieldpath.parse(value)
+        return value
+
+
 Check = Annotated[
     ExistsCheck
     | AbsentCheck
@@ -302,7 +316,8 @@ Check = Annotated[
     | NodeCountCheck
     | LogCheck
     | CanICheck
-    | RefusedCheck,
+    | RefusedCheck
+    | ServerVersionCheck,
     Field(discriminator="kind"),
 ]
 CHECK_MODELS: tuple[type[_Check], ...] = (
@@ -317,6 +332,7 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     LogCheck,
     CanICheck,
     RefusedCheck,
+    ServerVersionCheck,
 )
 CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import access, helm, logs, objects, web, workloads
+from workshop.course.checks import access, helm, logs, objects, versions, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -27,6 +27,7 @@ from workshop.course.schema import (
     PodsReadyCheck,
     RefusedCheck,
     RolloutCheck,
+    ServerVersionCheck,
     Step,
 )
 from workshop.errors import ClusterError
@@ -45,6 +46,7 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     LogCheck: logs.contains,
     CanICheck: access.can_i,
     RefusedCheck: access.refused,
+    ServerVersionCheck: versions.names_server_version,
 }
 
 

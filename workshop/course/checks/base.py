@@ -39,6 +39,10 @@ class Reader(Protocol):
         """A SubjectAccessReview's ``status`` for ``spec`` (`kubectl auth can-i --as`)."""
         ...
 
+    def version(self) -> Object:
+        """The API server's version (``/version``: major, minor, gitVersion...)."""
+        ...
+
     def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
         """Create ``obj`` as a server-side dry run: nothing is stored; ``ClusterError`` with
         the API server's words when it refuses."""
