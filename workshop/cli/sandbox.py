@@ -92,6 +92,8 @@ def status() -> None:
     registry = Sandbox().registry_host()
     if registry:
         out.print(f"registry:   https://{registry} (images and Helm charts)")
+    if st.etcd_url:
+        out.print(f"etcd:       {st.etcd_url} (no TLS, no authentication: loopback only)")
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:
