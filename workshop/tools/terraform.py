@@ -357,6 +357,13 @@ class Workspace:
         """``tofu state list``: the addresses in the state."""
         return self.run("state list", ok=(0, 1)).split()
 
+    def use(self) -> None:
+        """Give this kernel's ``!tofu`` cells the same settings (keys are set, never shown)."""
+        os.environ.update(self.env)
+        folder = str(self.binary.parent)
+        if folder not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
+
     def output(self, name: str) -> Any:
         """One output's value (sensitive ones included: never print them)."""
         return json.loads(self.run("output", name, json=python_terraform.IsFlagged))
@@ -367,13 +374,13 @@ def workspace(
     *,
     name: str,
     home: Path | None = None,
-    variables: dict[str, str] | None = None,
+    fresh: bool = False,
 ) -> Workspace:
     """A working folder ``$WORKSHOP_HOME/terraform/NAME`` holding a copy of ``source``'s HCL.
 
-    The ``.tf`` files (and modules) are copied again each time, so edits in the lab folder
-    show in the next plan; the state and ``.terraform`` stay. On the emulator the provider
-    gets its settings, and ``service_name`` the project's id, through the environment.
+    Files are copied when missing (``fresh`` copies them all again): the learner edits
+    the copy, the lab's own files stay as they are. On the emulator the provider gets
+    its settings, and ``service_name`` the project's id, through the environment.
     """
     base = home or workshop_home()
     work = base / "terraform" / name
@@ -381,13 +388,13 @@ def workspace(
     source = Path(source)
     for path in source.rglob("*.tf"):
         target = work / path.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        if fresh or not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
     env: dict[str, str] = {}
     if ovh_tools.real_endpoint() is None:
         env.update(emulator_env(base))
     env["TF_VAR_service_name"] = service_name()
-    env.update({f"TF_VAR_{k}": v for k, v in (variables or {}).items()})
     return Workspace(work, env=env)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import helm, objects, web, workloads
+from workshop.course.checks import cloud, helm, objects, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -22,6 +22,7 @@ from workshop.course.schema import (
     HelmReleaseCheck,
     HttpCheck,
     NodeCountCheck,
+    OvhKubeCheck,
     PodsReadyCheck,
     RolloutCheck,
     Step,
@@ -39,6 +40,7 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     NodeCountCheck: workloads.node_count,
     HttpCheck: web.answers,
     HelmReleaseCheck: helm.deployed,
+    OvhKubeCheck: cloud.managed_cluster,
 }
 
 
