@@ -63,6 +63,22 @@ def test_settings_come_from_the_provider_block_then_the_environment(
         api.connect({"access_token": "x"})
 
 
+def test_without_arguments_or_variables_ovh_conf_is_read_as_go_ovh_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
+        monkeypatch.delenv(f"OVH_{name}", raising=False)
+    conf = tmp_path / "ovh.conf"
+    conf.write_text(
+        "[default]\nendpoint=http://127.0.0.1:9/1.0\n\n[http://127.0.0.1:9/1.0]\napplication_key=ak\n"
+    )
+    monkeypatch.setattr(ovh.config, "CONFIG_PATH", [str(conf)])
+    assert api.setting({}, "endpoint") == "http://127.0.0.1:9/1.0"
+    assert api.setting({}, "application_key") == "ak"
+    assert api.setting({}, "consumer_key") is None
+    assert api.setting({"endpoint": "ovh-eu"}, "application_key") is None  # another section
+
+
 def test_the_version_kept_is_major_minor_as_the_real_provider_keeps_it() -> None:
     assert kube.minor("1.37.2-1") == "1.37"
     assert kube.minor("1.22") == "1.22"

@@ -24,11 +24,20 @@ class Failure(Exception):
 
 
 def setting(config: Mapping[str, Any], name: str) -> str | None:
-    """A provider argument, else its ``OVH_*`` variable (the real provider's order)."""
+    """A provider argument, else its ``OVH_*`` variable, else ``ovh.conf`` (the real
+    provider's order: go-ovh reads ``./ovh.conf``, ``~/.ovh.conf``, ``/etc/ovh.conf``, the
+    endpoint under ``[default]`` and the keys under a section named by the endpoint)."""
     value = config.get(name)
     if isinstance(value, str) and value:
         return value
-    return os.environ.get(f"OVH_{name.upper()}") or None
+    from_env = os.environ.get(f"OVH_{name.upper()}")
+    if from_env:
+        return from_env
+    section = "default" if name == "endpoint" else setting(config, "endpoint")
+    if section is None:
+        return None
+    found = ovh.config.ConfigurationManager().get(section, name)
+    return str(found) if found else None
 
 
 def endpoint_name(endpoint: str) -> str:

@@ -394,8 +394,29 @@ def workspace(
     env: dict[str, str] = {}
     if ovh_tools.real_endpoint() is None:
         env.update(emulator_env(base))
+        _write_terminal_settings(work, env)
     env["TF_VAR_service_name"] = service_name()
+    (work / "workshop.auto.tfvars").write_text(
+        f'service_name = "{env["TF_VAR_service_name"]}"\n', encoding="utf-8"
+    )
     return Workspace(work, env=env)
+
+
+def _write_terminal_settings(work: Path, env: dict[str, str]) -> None:
+    """``ovh.conf`` in the working folder (owner-only), as go-ovh and python-ovh read it,
+    so ``tofu`` typed in a terminal there reaches the emulator with nothing but
+    ``TF_CLI_CONFIG_FILE`` set."""
+    conf = work / "ovh.conf"
+    conf.touch(mode=0o600, exist_ok=True)
+    conf.chmod(0o600)
+    endpoint = env["OVH_ENDPOINT"]
+    conf.write_text(
+        f"[default]\nendpoint={endpoint}\n\n[{endpoint}]\n"
+        f"application_key={env['OVH_APPLICATION_KEY']}\n"
+        f"application_secret={env['OVH_APPLICATION_SECRET']}\n"
+        f"consumer_key={env['OVH_CONSUMER_KEY']}\n",
+        encoding="utf-8",
+    )
 
 
 def forget(name: str, *, home: Path | None = None) -> None:
