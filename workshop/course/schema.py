@@ -279,18 +279,21 @@ class Action(Model):
 
 class CleanupAction(Model):
     """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
-    or in another namespace) or ``kubectl`` arguments (e.g. remove a node label)."""
+    or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
+    ``python: module:function`` for what needs names only the cluster knows (e.g. release
+    the finalizers of custom resources whose operator is no longer running)."""
 
     delete: str | None = None
     api_version: str | None = None
     namespace: str | None = None
     kubectl: list[str] | None = None
+    python: Annotated[str, Field(pattern=r"^[A-Za-z_]\w*:[A-Za-z_]\w*$")] | None = None
 
     _split = field_validator("kubectl", mode="before")(_command)
 
     @model_validator(mode="after")
     def _one(self) -> CleanupAction:
-        if _exactly_one(self, ("delete", "kubectl")) == "delete":
+        if _exactly_one(self, ("delete", "kubectl", "python")) == "delete":
             name = objects.parse(self.delete or "", self.api_version)
             if name.name is None:
                 raise ValueError(f"delete needs a name: {name.kind}/NAME")
