@@ -25,6 +25,7 @@ from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.reconcileview import ReconcileView
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
@@ -40,6 +41,7 @@ __all__ = [
     "ManifestError",
     "NodeBox",
     "PodTile",
+    "ReconcileView",
     "ResourceTable",
     "ScaleSlider",
     "WaitTimeout",
