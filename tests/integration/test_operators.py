@@ -43,11 +43,20 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) ->
 
 @pytest.fixture(scope="module")
 def cluster(sandbox: Any, kubectl: Kubectl) -> Iterator[Cluster]:
+    solution.stop_operators()  # those lab 11's solutions started (tests/integration/test_labs.py)
     connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
     kubectl("apply", "-f", str(LAB.dir / "manifests" / "crds.yaml"))
     kubectl("wait", "--for=condition=Established", "crd/keyvaluestores.db.workshop.dev")
     kubectl("wait", "--for=condition=Established", "crd/backups.db.workshop.dev")
     yield connected
+    # leave the cluster as lab 11 starts: without its CRDs
+    kubectl(
+        "delete",
+        "-f",
+        str(LAB.dir / "manifests" / "crds.yaml"),
+        "--ignore-not-found",
+        "--wait=false",
+    )
     connected.close()
 
 
@@ -79,9 +88,11 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         kubectl("apply", "-n", ns, "-f", str(LAB.dir / "manifests" / "demo.yaml"))
         store = wait_for(
             "a Ready store",
-            lambda: (s := api.get(GROUP, "KeyValueStore", "demo", ns))
-            and (s.get("status") or {}).get("phase") == "Ready"
-            and s,
+            lambda: (
+                (s := api.get(GROUP, "KeyValueStore", "demo", ns))
+                and (s.get("status") or {}).get("phase") == "Ready"
+                and s
+            ),
         )
         assert store["status"]["observedGeneration"] == store["metadata"]["generation"]
         assert store["status"]["conditions"][0]["type"] == "Ready"
@@ -93,7 +104,11 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
             child = api.get("apps/v1" if kind == "StatefulSet" else "v1", kind, name, ns)
             assert child is not None, f"{kind}/{name} was not created"
             owner = child["metadata"]["ownerReferences"][0]
-            assert (owner["kind"], owner["uid"], owner["controller"]) == ("KeyValueStore", uid, True)
+            assert (owner["kind"], owner["uid"], owner["controller"]) == (
+                "KeyValueStore",
+                uid,
+                True,
+            )
         password = api.get("v1", "Secret", "demo-auth", ns)["data"]["password"]  # type: ignore[index]
 
         # delete a child -> recreated
@@ -101,7 +116,9 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         kubectl("delete", "service", "demo", "-n", ns)
         wait_for(
             "the Service back",
-            lambda: (s := api.get("v1", "Service", "demo", ns)) and s["metadata"]["uid"] != service_uid,
+            lambda: (
+                (s := api.get("v1", "Service", "demo", ns)) and s["metadata"]["uid"] != service_uid
+            ),
         )
         wait_for("a Recreated event", lambda: events(cluster, ns, "demo", "Recreated"))
         # idempotent: reconciling again changed nothing, not even the password
@@ -111,28 +128,38 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         kubectl("scale", "keyvaluestore/demo", "--replicas=3", "-n", ns)
         wait_for(
             "3 ready instances",
-            lambda: (api.get(GROUP, "KeyValueStore", "demo", ns) or {}).get("status", {}).get("instances")
-            == 3,
+            lambda: (
+                (api.get(GROUP, "KeyValueStore", "demo", ns) or {})
+                .get("status", {})
+                .get("instances")
+                == 3
+            ),
         )
         assert api.get("apps/v1", "StatefulSet", "demo", ns)["spec"]["replicas"] == 3  # type: ignore[index]
-        assert "replicas: 3" in kubectl("get", "kvs", "demo", "-n", ns, "-o", "yaml").replace(
-            "instances: 3", "replicas: 3"
-        )
+        header, row = kubectl("get", "kvs", "demo", "-n", ns).splitlines()[:2]
+        assert header.split()[:5] == ["NAME", "INSTANCES", "READY", "VERSION", "PHASE"]
+        assert row.split()[1:3] == ["3", "3"], "the printer columns show spec and status"
 
         # change the version -> a rolling upgrade of the StatefulSet
-        kubectl("patch", "kvs", "demo", "-n", ns, "--type=merge", "-p", '{"spec":{"version":"7.4"}}')
+        kubectl(
+            "patch", "kvs", "demo", "-n", ns, "--type=merge", "-p", '{"spec":{"version":"7.4"}}'
+        )
         sts = wait_for(
             "the new image",
-            lambda: (s := api.get("apps/v1", "StatefulSet", "demo", ns))
-            and s["spec"]["template"]["spec"]["containers"][0]["image"] == "redis:7.4"
-            and s,
+            lambda: (
+                (s := api.get("apps/v1", "StatefulSet", "demo", ns))
+                and s["spec"]["template"]["spec"]["containers"][0]["image"] == "redis:7.4"
+                and s
+            ),
         )
         assert sts["spec"]["updateStrategy"]["type"] == "RollingUpdate"
         kubectl("rollout", "status", "statefulset/demo", "-n", ns, "--timeout=120s")
         wait_for(
             "version 7.4 in the status",
-            lambda: (api.get(GROUP, "KeyValueStore", "demo", ns) or {}).get("status", {}).get("version")
-            == "7.4",
+            lambda: (
+                (api.get(GROUP, "KeyValueStore", "demo", ns) or {}).get("status", {}).get("version")
+                == "7.4"
+            ),
         )
 
         # a Backup -> a Job, owned by the Backup
@@ -142,8 +169,10 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         assert "redis-cli" in job["spec"]["template"]["spec"]["containers"][0]["command"][-1]
         wait_for(
             "the Backup's phase",
-            lambda: (api.get(GROUP, "Backup", "first", ns) or {}).get("status", {}).get("phase")
-            in ("Running", "Succeeded"),
+            lambda: (
+                (api.get(GROUP, "Backup", "first", ns) or {}).get("status", {}).get("phase")
+                in ("Running", "Succeeded")
+            ),
         )
 
         # level 5: the autopilot scales on the load signal
@@ -154,12 +183,25 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         kubectl("annotate", "kvs", "demo", "-n", ns, "db.workshop.dev/load=4200", "--overwrite")
         wait_for(
             "5 instances",
-            lambda: (api.get("apps/v1", "StatefulSet", "demo", ns) or {}).get("spec", {}).get("replicas")
-            == 5,
+            lambda: (
+                (api.get("apps/v1", "StatefulSet", "demo", ns) or {})
+                .get("spec", {})
+                .get("replicas")
+                == 5
+            ),
         )
         wait_for("an AutoScaled event", lambda: events(cluster, ns, "demo", "AutoScaled"))
         kubectl("annotate", "kvs", "demo", "-n", ns, "db.workshop.dev/load-")
-        kubectl("patch", "kvs", "demo", "-n", ns, "--type=json", "-p", '[{"op":"remove","path":"/spec/autopilot"}]')
+        kubectl(
+            "patch",
+            "kvs",
+            "demo",
+            "-n",
+            ns,
+            "--type=json",
+            "-p",
+            '[{"op":"remove","path":"/spec/autopilot"}]',
+        )
 
         # restart: what changed while the operator was down is caught up on at start
         operator.stop()
@@ -171,8 +213,12 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         wait_for("the Service back after the restart", lambda: api.get("v1", "Service", "demo", ns))
         wait_for(
             "2 replicas after the restart",
-            lambda: (api.get("apps/v1", "StatefulSet", "demo", ns) or {}).get("spec", {}).get("replicas")
-            == 2,
+            lambda: (
+                (api.get("apps/v1", "StatefulSet", "demo", ns) or {})
+                .get("spec", {})
+                .get("replicas")
+                == 2
+            ),
         )
 
         # delete the CR -> the finalizer deletes the data volumes, then lets it go
@@ -183,12 +229,14 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
         wait_for("a CleanedUp event", lambda: events(cluster, ns, "demo", "CleanedUp"))
         wait_for(
             "the data volumes gone",
-            lambda: not [
-                c
-                for c in api.list("v1", "PersistentVolumeClaim", namespace=ns)
-                if c["metadata"]["name"].startswith("data-demo-")
-                and not c["metadata"].get("deletionTimestamp")
-            ],
+            lambda: (
+                not [
+                    c
+                    for c in api.list("v1", "PersistentVolumeClaim", namespace=ns)
+                    if c["metadata"]["name"].startswith("data-demo-")
+                    and not c["metadata"].get("deletionTimestamp")
+                ]
+            ),
         )
         errors = [r.line() for r in operator.journal.errors]
         assert not errors, errors
@@ -229,7 +277,9 @@ def test_reconcile_is_idempotent(cluster: Cluster, kubectl: Kubectl) -> None:
         assert any(a.startswith("created statefulset/demo") for a in first), first
         wait_for(
             "a ready StatefulSet",
-            lambda: (kube.read("StatefulSet", "demo", ns) or {}).get("status", {}).get("readyReplicas"),
+            lambda: (
+                (kube.read("StatefulSet", "demo", ns) or {}).get("status", {}).get("readyReplicas")
+            ),
         )
         reconcile(kube.read("KeyValueStore", "demo", ns))  # writes the Ready status
         again = reconcile(kube.read("KeyValueStore", "demo", ns))
@@ -244,3 +294,23 @@ def test_reconcile_is_idempotent(cluster: Cluster, kubectl: Kubectl) -> None:
                 content_type="application/merge-patch+json",
             )
         cluster.api.delete("v1", "Namespace", ns, None)
+
+
+def test_reset_releases_the_finalizers_when_no_operator_runs(
+    cluster: Cluster, kubectl: Kubectl
+) -> None:
+    """A finalizer whose operator is gone holds its object, and so its namespace, forever:
+    `workshop reset 11` must still bring the lab back to its start."""
+    kubectl("apply", "-f", str(LAB.dir / "manifests" / "crds.yaml"))
+    kubectl("wait", "--for=condition=Established", "crd/keyvaluestores.db.workshop.dev")
+    course.prepare(cluster, LAB)
+    kubectl("apply", "-n", LAB.namespace, "-f", str(LAB.dir / "manifests" / "demo.yaml"))
+    kubectl(
+        "patch", "kvs", "demo", "-n", LAB.namespace, "--type=merge",
+        "-p", '{"metadata": {"finalizers": ["db.workshop.dev/cleanup"]}}',
+    )  # fmt: skip
+    assert solution.running_operator(cluster, LAB.namespace) is None
+    removed = course.reset(cluster, LAB, timeout=60)
+    assert f"removed namespace {LAB.namespace}" in removed
+    assert "removed customresourcedefinition keyvaluestores.db.workshop.dev" in removed
+    assert cluster.api.get("v1", "Namespace", LAB.namespace, None) is None

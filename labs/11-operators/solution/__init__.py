@@ -25,8 +25,10 @@ from workshop.cluster import Cluster, connect
 from workshop.course import SolutionContext
 from workshop.errors import ClusterError
 
-from . import children, plain
+from . import children, kopf_operator, kube, plain
 from .children import GROUP, VERSION
+
+__all__ = ["children", "kopf_operator", "kube", "plain"]
 
 _RUNNING: dict[tuple[str, str], operators.Operator] = {}
 _LOCK = threading.Lock()
