@@ -32,7 +32,6 @@ __all__ = ["children", "kopf_operator", "kube", "plain"]
 
 _RUNNING: dict[tuple[str, str], operators.Operator] = {}
 _LOCK = threading.Lock()
-KOPF_NAMESPACE_SUFFIX = "-kopf"
 
 
 def running_operator(cluster: Cluster, namespace: str) -> operators.Operator | None:
@@ -88,26 +87,27 @@ def create_and_delete_scratch(lab: SolutionContext) -> None:
 
 
 def release_finalizers(lab: SolutionContext) -> None:
-    """Delete the lab's stores and backups, and release their finalizers: reset must work
-    when no operator runs (a finalizer whose operator is gone holds a namespace forever)."""
-    for namespace in (lab.namespace, lab.namespace + KOPF_NAMESPACE_SUFFIX):
-        for kind in ("KeyValueStore", "Backup"):
+    """Delete every store and backup, and release their finalizers
+
+    Reset deletes the CRDs, which must work with no operator running: a finalizer whose
+    operator is gone holds its object, its namespace and its CRD forever."""
+    for kind in ("KeyValueStore", "Backup"):
+        try:
+            found = lab.api.list(f"{GROUP}/{VERSION}", kind)  # in every namespace
+        except ClusterError as e:
+            if e.status == 404:
+                continue  # no CRD: nothing to release
+            raise
+        for obj in found:
+            name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+            lab.api.delete(f"{GROUP}/{VERSION}", kind, name, namespace)
             try:
-                found = lab.api.list(f"{GROUP}/{VERSION}", kind, namespace=namespace)
+                lab.api.request(
+                    "PATCH",
+                    lab.api.resource(f"{GROUP}/{VERSION}", kind).path(namespace, name),
+                    body={"metadata": {"finalizers": None}},
+                    content_type="application/merge-patch+json",
+                )
             except ClusterError as e:
-                if e.status == 404:
-                    continue  # no CRD: nothing to release
-                raise
-            for obj in found:
-                name = obj["metadata"]["name"]
-                lab.api.delete(f"{GROUP}/{VERSION}", kind, name, namespace)
-                try:
-                    lab.api.request(
-                        "PATCH",
-                        lab.api.resource(f"{GROUP}/{VERSION}", kind).path(namespace, name),
-                        body={"metadata": {"finalizers": None}},
-                        content_type="application/merge-patch+json",
-                    )
-                except ClusterError as e:
-                    if e.status != 404:  # already gone: its operator was quicker
-                        raise
+                if e.status != 404:  # already gone: its operator was quicker
+                    raise
