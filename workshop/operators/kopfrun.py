@@ -19,6 +19,7 @@ from kubernetes import client
 
 from workshop.operators.journal import Journal
 
+SHUTDOWN_GRACE = 0.5
 _WITH_LOGIN: set[int] = set()  # registries that have our login handler
 
 
@@ -124,19 +125,26 @@ class KopfOperator:
         self._ready.wait(wait)
         return self
 
+    async def _operator(self) -> None:
+        try:
+            await kopf.operator(
+                registry=self.registry,
+                settings=self.settings(),
+                namespaces=[self.namespace],
+                standalone=True,
+                stop_flag=self._stop,
+                ready_flag=self._ready,
+                memo=self.memo,
+            )
+        finally:
+            # kopf closes its aiohttp sessions on the way out; their TLS connections need a
+            # few turns of the loop to close (aiohttp's "graceful shutdown"), before
+            # asyncio.run() closes the loop under them.
+            await asyncio.sleep(SHUTDOWN_GRACE)
+
     def _run(self) -> None:
         try:
-            asyncio.run(
-                kopf.operator(
-                    registry=self.registry,
-                    settings=self.settings(),
-                    namespaces=[self.namespace],
-                    standalone=True,
-                    stop_flag=self._stop,
-                    ready_flag=self._ready,
-                    memo=self.memo,
-                )
-            )
+            asyncio.run(self._operator())
         except Exception as e:  # noqa: BLE001 - shown in the journal, never lost in a thread
             self.error = f"{type(e).__name__}: {e}"
             self.journal.note("KOPF", self.name, error=f"kopf stopped: {self.error}")

@@ -129,8 +129,11 @@ class Operator:
         journal: Journal | None = None,
         name: str = "operator",
     ) -> None:
-        # Our own connection pool: six long watches must not starve the notebook's widgets.
-        self.api_client = client.ApiClient(api_client.configuration)
+        # Our own connection pool (made at each start, closed at stop): six long watches
+        # must not starve the notebook's widgets.
+        self._configuration = api_client.configuration
+        self.api_client = client.ApiClient(self._configuration)
+        self._pool_closed = False
         self.reconcile = reconcile
         self.namespace = namespace
         self.primary = tuple(primary)
@@ -155,6 +158,9 @@ class Operator:
         if self.running:
             return self
         self._stop = threading.Event()
+        if self._pool_closed:  # stopped before: a new pool for this run
+            self.api_client = client.ApiClient(self._configuration)
+            self._pool_closed = False
         self._threads = [
             threading.Thread(target=self._watch, args=(k,), name=f"{self.name}-watch-{k.plural}")
             for k in (*self.primary, *self.owns)
@@ -181,6 +187,9 @@ class Operator:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
+        with contextlib.suppress(Exception):
+            self.api_client.close()  # type: ignore[no-untyped-call]
+        self._pool_closed = True
         self.journal.note("STOP", f"{self.name} in namespace {self.namespace}", ["stopped"])
 
     @property
