@@ -21,6 +21,8 @@ from workshop.widgets.base import CommandLine, Message, Widget
 from workshop.widgets.debounce import Debouncer
 from workshop.widgets.errors import WaitTimeout
 
+CELL = ' style="vertical-align:top;padding:2px 8px;border-top:1px solid #eaeef2"'
+
 
 class Runnable(Protocol):
     """What the view needs of an operator: ``workshop.operators.Operator`` and
@@ -159,12 +161,16 @@ class ReconcileView(Widget):
                 did += ("<br>" if did else "") + (
                     f'<span class="ws-error" style="color:#cf222e">{error}</span>'
                 )
-            rows.append(
-                f"<tr><td>{stamp}</td><td><code>{html.escape(record.event)}</code></td>"
-                f"<td>{html.escape(record.key)}</td><td>{did}</td></tr>"
+            cells = (
+                stamp,
+                f"<code>{html.escape(record.event)}</code>",
+                html.escape(record.key),
+                did,
             )
-        head = "<tr><th>time</th><th>event</th><th>object</th><th>what reconcile did</th></tr>"
-        body = "".join(rows) or '<tr><td colspan="4">(no events yet)</td></tr>'
+            rows.append("<tr>" + "".join(f"<td{CELL}>{c}</td>" for c in cells) + "</tr>")
+        titles = ("time", "event", "object", "what reconcile did")
+        head = "<tr>" + "".join(f"<th{CELL}>{t}</th>" for t in titles) + "</tr>"
+        body = "".join(rows) or f'<tr><td colspan="4"{CELL}>(no events yet)</td></tr>'
         self.table.value = (
             '<div style="max-height:320px;overflow:auto"><table class="ws-reconciles" '
             'style="font-size:12px;border-collapse:collapse;text-align:left">'
