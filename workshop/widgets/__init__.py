@@ -10,11 +10,12 @@ Public API::
     widgets.LogView(cluster, "deployment/hello", "lab-04")
     widgets.ScaleSlider(cluster, "hello", "lab-04")
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
+    widgets.ReconcileView(operator)                       # start/stop an operator, its reconciles
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
 
-Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
-this package talks to clusters only through a kubeconfig: it may never import
+Every widget shows the kubectl (or helm) command that does the same by hand. Like
+``workshop.course``, this package talks to clusters only through a kubeconfig: it may never import
 ``workshop.sandbox``.
 """
 
@@ -26,6 +27,7 @@ from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
 from workshop.widgets.progress import Waiting, wait_until
 from workshop.widgets.reconcileview import ReconcileView
+from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
@@ -42,6 +44,7 @@ __all__ = [
     "NodeBox",
     "PodTile",
     "ReconcileView",
+    "ReleasePanel",
     "ResourceTable",
     "ScaleSlider",
     "WaitTimeout",
