@@ -11,6 +11,7 @@ Public API::
     widgets.ScaleSlider(cluster, "hello", "lab-04")
     widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
+    widgets.ReconcileView(operator)                       # start/stop an operator, its reconciles
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
     widgets.ImageView("images/hello-web")                 # an OCI image: layers, config, manifest
@@ -29,6 +30,7 @@ from workshop.widgets.imageview import ImageView
 from workshop.widgets.logview import LogView
 from workshop.widgets.planview import PlanView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.reconcileview import ReconcileView
 from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
@@ -47,6 +49,7 @@ __all__ = [
     "NodeBox",
     "PlanView",
     "PodTile",
+    "ReconcileView",
     "ReleasePanel",
     "ResourceTable",
     "ScaleSlider",
