@@ -3,6 +3,7 @@
 Public API::
 
     lab = course.find_lab("04")                      # or list_labs(), load_lab(folder)
+    lab = course.place(cluster, lab)                 # a class learner's own namespaces
     course.prepare(cluster, lab)                     # the lab's namespace
     results = course.check(cluster, lab, "scale")    # [StepResult], recorded in progress
     hint = course.next_hint(lab, lab.step("scale"), context=cluster.context)
@@ -20,6 +21,7 @@ from workshop.course.checks import CheckResult, Reader, StepResult, check_step, 
 from workshop.course.checks.web import load_balancer_urls
 from workshop.course.hints import Hint, next_hint, solution_text, tiers
 from workshop.course.loading import Lab, find_lab, labs_dir, list_labs, load_lab
+from workshop.course.placing import place
 from workshop.course.progress import ProgressStore, StepProgress
 from workshop.course.recorded import RecordedCluster
 from workshop.course.resetting import reset
@@ -48,6 +50,7 @@ __all__ = [
     "load_balancer_urls",
     "load_lab",
     "next_hint",
+    "place",
     "prepare",
     "reset",
     "run_check",

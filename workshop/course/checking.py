@@ -5,11 +5,15 @@ The one entry point for the notebook's Check button, ``workshop check`` and test
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
+from workshop.course import placing, reporting
 from workshop.course.checks import Reader, StepResult, check_step
 from workshop.course.loading import Lab
 from workshop.course.progress import ProgressStore
+from workshop.course.schema import Step
+from workshop.errors import ClusterError
 
 
 class Connection(Protocol):
@@ -29,14 +33,36 @@ def check(
     *,
     progress: ProgressStore | None = None,
 ) -> list[StepResult]:
-    """Check one step (by id or number) or every step, and record each outcome."""
+    """Check one step (by id or number) or every step, and record each outcome.
+
+    On a class learner's kubeconfig the lab runs in their namespaces, steps outside them
+    are skipped with a reason, and each outcome also goes to the class as a LabProgress.
+    """
     store = progress or ProgressStore()
+    lab = placing.place(cluster, lab)
     steps = [lab.step(step)] if step is not None else lab.steps
     results = []
     for one in steps:
-        result = check_step(cluster.api, lab, one)
+        result = _check(cluster, lab, one)
         store.record_check(
             cluster.context, lab.id, one.id, passed=result.passed, message=result.message
         )
+        reporting.report(cluster, result)
         results.append(result)
     return results
+
+
+def _check(cluster: Connection, lab: Lab, step: Step) -> StepResult:
+    if not placing.is_learner(cluster):
+        return check_step(cluster.api, lab, step)
+    try:
+        result = check_step(cluster.api, lab, step)
+    except ClusterError as e:
+        if e.status != 403:
+            raise
+        return StepResult(lab.id, step.id, step.title, (), skipped=placing.forbidden_reason(e))
+    if not result.passed:
+        kinds = placing.cluster_scoped_kinds(cluster.api, lab, step)
+        if kinds:
+            return replace(result, skipped=placing.skip_reason(kinds))
+    return result

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workshop.cluster import Cluster
-from workshop.course import actions
+from workshop.course import actions, placing
 from workshop.course.checks import Reader, StepResult, check_step
 from workshop.course.loading import Lab
 from workshop.course.progress import ProgressStore
@@ -34,7 +34,20 @@ class Solved:
 
 
 def prepare(cluster: Cluster, lab: Lab) -> bool:
-    """Create the lab's namespace unless creating it is one of its steps; True if created."""
+    """Create the lab's namespace unless creating it is one of its steps; True if created.
+
+    A class learner's namespaces exist already (the class created them): nothing to do.
+    """
+    lab = placing.place(cluster, lab)
+    if placing.is_learner(cluster):
+        if cluster.api.get("v1", "Namespace", lab.namespace, None) is None:
+            raise StepError(
+                f"your class has no namespace {lab.namespace} for lab {lab.id}",
+                lab=lab.id,
+                step=None,
+                hint="ask your instructor: `workshop class create` makes one per lab",
+            )
+        return False
     if not lab.spec.create_namespace:
         return False
     if cluster.api.get("v1", "Namespace", lab.namespace, None) is not None:
@@ -66,6 +79,7 @@ def solve(
     """
     store = progress or ProgressStore()
     tell = say or (lambda _: None)
+    lab = placing.place(cluster, lab)
     if prepare(cluster, lab):
         tell(f"created namespace {lab.namespace}")
     done = []
@@ -77,6 +91,13 @@ def solve(
         if before.passed:
             tell(f"{step.id}: already done")
             done.append(Solved(step.id, False, 0.0, before))
+            continue
+        kinds = placing.cluster_scoped_kinds(cluster.api, lab, step)
+        if placing.is_learner(cluster) and kinds:
+            tell(f"{step.id}: {placing.skip_reason(kinds)}")
+            done.append(
+                Solved(step.id, False, 0.0, replace(before, skipped=placing.skip_reason(kinds)))
+            )
             continue
         for action in step.solution:
             tell(f"{step.id}: {actions.describe(lab, action)}")

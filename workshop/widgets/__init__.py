@@ -10,6 +10,7 @@ Public API::
     widgets.LogView(cluster, "deployment/hello", "lab-04")
     widgets.ScaleSlider(cluster, "hello", "lab-04")
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
+    widgets.ClassBoard(admin_cluster, "k8s101")           # an instructor's live class board
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
 
@@ -20,6 +21,7 @@ this package talks to clusters only through a kubeconfig: it may never import
 
 from workshop.widgets.applybox import ApplyBox
 from workshop.widgets.checkbutton import CheckButton
+from workshop.widgets.classboard import ClassBoard
 from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
@@ -34,6 +36,7 @@ __all__ = [
     "ApplyBox",
     "CheckButton",
     "CheckFailed",
+    "ClassBoard",
     "ClusterPicture",
     "ClusterView",
     "LogView",

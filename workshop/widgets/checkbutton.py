@@ -46,7 +46,8 @@ class CheckButton(Widget):
         progress_store: ProgressStore | None = None,
     ) -> None:
         self.cluster = cluster
-        self.lab = course.find_lab(lab) if isinstance(lab, str) else lab
+        # placed: a class learner's hints name their own namespaces
+        self.lab = course.place(cluster, course.find_lab(lab) if isinstance(lab, str) else lab)
         self.step = self.lab.step(step)
         self.wait = wait
         self.strict = strict_default() if strict is None else strict

@@ -1,0 +1,83 @@
+"""A lab placed for one learner: their namespaces, and the steps that are not theirs to do.
+
+On a class learner's kubeconfig (``Cluster.seat``), a lab works in the learner's own
+namespace (``k8s101-alice-lab-04`` for ``lab-04``). Steps that change the cluster itself
+(node labels, node pools, CRDs) need rights a learner does not have: when their checks do
+not pass (the instructor may have done them for the class), they are skipped with an
+explanation, never a raw Forbidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workshop.course import loading, objects
+from workshop.course.loading import Lab
+from workshop.course.schema import NodeCountCheck, Step
+from workshop.errors import ClusterError
+
+
+def place(cluster: Any, lab: Lab) -> Lab:
+    """``lab`` as the cluster's user sees it: a class learner's namespaces, else unchanged."""
+    seat = getattr(cluster, "seat", None)
+    if seat is None or lab.prefix == seat.prefix:
+        return lab
+    return lab.within(seat.prefix)
+
+
+def is_learner(cluster: Any) -> bool:
+    return getattr(cluster, "seat", None) is not None
+
+
+def cluster_scoped_kinds(api: Any, lab: Lab, step: Step) -> list[str]:
+    """Kinds outside any namespace that the step's checks read or its solution writes."""
+    found: list[str] = []
+
+    def scoped(api_version: str, kind: str) -> bool:
+        resource = getattr(api, "resource", None)
+        if resource is not None:
+            try:
+                return not resource(api_version, kind).namespaced
+            except ClusterError:
+                pass
+        return kind in objects.CLUSTER_SCOPED
+
+    for check in step.checks:
+        if isinstance(check, NodeCountCheck):
+            found.append("Node")
+            continue
+        target = getattr(check, "target", None)
+        if (
+            target is not None
+            and target.kind != "Namespace"
+            and scoped(target.api_version, target.kind)
+        ):
+            found.append(target.kind)
+    for action in step.solution:
+        if action.apply is not None:
+            for manifest in loading.load_manifests(lab, action.apply):
+                kind = str(manifest.get("kind"))
+                if kind != "Namespace" and scoped(str(manifest.get("apiVersion")), kind):
+                    found.append(kind)
+        elif action.kubectl and any(
+            word in ("node", "nodes", "nodepool", "nodepools", "crd") or word.startswith("node/")
+            for word in action.kubectl
+        ):
+            found.append("Node")
+    return sorted(set(found))
+
+
+def skip_reason(kinds: list[str]) -> str:
+    names = ", ".join(kinds) or "objects outside your namespaces"
+    return (
+        f"skipped: this step changes the cluster itself ({names}), which only the "
+        "instructor may do in a class; your instructor does it for everyone or shows it"
+    )
+
+
+def forbidden_reason(error: ClusterError) -> str:
+    return (
+        "skipped: your class account may not do this step "
+        f"({error.message.split(' refused')[0]}); it reaches outside your namespaces, "
+        "which only the instructor may do in a class"
+    )
