@@ -21,7 +21,6 @@ from typing import Any
 
 from workshop.course import reporting
 from workshop.kubeapi import KubeApi, Object
-from workshop.widgets.watching import Watcher
 
 STUCK_AFTER = 10 * 60.0  # seconds on a step without passing it
 COLORS = {
@@ -221,6 +220,9 @@ class LiveBoard:
         self._learners = self._list_learners()
         self._cond = threading.Condition()
         self._seen: dict[tuple[str, str], str] = {}
+        # imported here: the widgets package imports this module for its ClassBoard
+        from workshop.widgets.watching import Watcher
+
         self.watcher = Watcher(
             api,
             reporting.API_VERSION,

@@ -39,8 +39,9 @@ QUOTA: dict[str, str] = {
     "configmaps": "50",
     "secrets": "50",
 }
+# 20 pods at the defaults fit the quota exactly: the pod count is what stops a learner.
 LIMITS = {
-    "default": {"cpu": "500m", "memory": "256Mi"},
+    "default": {"cpu": "200m", "memory": "192Mi"},
     "defaultRequest": {"cpu": "50m", "memory": "64Mi"},
     "max": {"cpu": "2", "memory": "2Gi"},
 }

@@ -225,4 +225,5 @@ def board(
         pass
     finally:
         server.shutdown()
+        server.server_close()
         live.stop()
