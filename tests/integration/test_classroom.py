@@ -208,10 +208,8 @@ def test_a_learner_cannot_escalate(room: Path) -> None:
             "--serviceaccount=t10-alice:learner", "-n", "t10-alice-lab-04", check=False,
         )  # fmt: skip
         assert result.returncode != 0
-        assert (
-            "forbidden" in result.stderr
-            and "escalat" in result.stderr
-            or ("attempting to grant RBAC permissions not currently held" in result.stderr)
+        assert ("forbidden" in result.stderr and "escalat" in result.stderr) or (
+            "attempting to grant RBAC permissions not currently held" in result.stderr
         ), result.stderr
     for args in (
         [
@@ -241,7 +239,7 @@ def test_a_learner_cannot_escalate(room: Path) -> None:
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=30) as answer:
         return str(answer.read().decode())
 
 
@@ -263,7 +261,7 @@ def _whoami(server: str, ca: Path, token: str) -> tuple[int, str]:
     )
     context = ssl.create_default_context(cafile=str(ca))
     try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
             return answer.status, json.loads(answer.read())["status"]["userInfo"]["username"]
     except urllib.error.HTTPError as e:
         return e.code, ""

@@ -54,10 +54,6 @@ MEMORY_LIMITS = {
 }
 
 
-def _loopback(address: str) -> bool:
-    return address.startswith("127.") or address in ("::1", "localhost")
-
-
 @dataclass(frozen=True)
 class Ports:
     """The TCP ports of one sandbox; chosen at first start and kept in its state file."""
@@ -138,8 +134,8 @@ def control_plane(
             f"--service-account-signing-key-file={pki.sa_key}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--authorization-mode=Node,RBAC",
-            # off loopback (`up --address`): every request carries a certificate or a token
-            *(() if _loopback(bind) else ("--anonymous-auth=false",)),
+            # served beyond 127.0.0.1 (`up --address`): a certificate or a token on every request
+            *(() if bind == "127.0.0.1" else ("--anonymous-auth=false",)),
             f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
             "--allow-privileged=true",
             "--profiling=false",
