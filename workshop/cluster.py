@@ -52,6 +52,17 @@ class Target:
             raise ClusterError(f"cannot read the kubeconfig {self.kubeconfig[0]}: {e}") from e
         return str((current or {}).get("name", ""))
 
+    def seat(self) -> Seat | None:
+        """A class learner's seat in this kubeconfig's context, without connecting."""
+        try:
+            contexts, _ = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+                config_file=os.pathsep.join(str(p) for p in self.kubeconfig if p.exists())
+            )
+        except (kube_config.ConfigException, OSError):
+            return None
+        name = self.context_name()
+        return Seat.from_context(next((c for c in contexts or [] if c["name"] == name), None))
+
 
 def target(context: str | None = None, *, kubeconfig: str | Path | None = None) -> Target:
     """Resolve the caller's choice: an argument, else ``$WORKSHOP_CONTEXT``, else the sandbox."""

@@ -33,6 +33,7 @@ from workshop import course
 from workshop.classroom import board as boards
 from workshop.classroom import provision, web
 from workshop.cli import cli
+from workshop.cli.course import Seams
 from workshop.cluster import Cluster, connect
 from workshop.course import reporting
 
@@ -140,6 +141,16 @@ def test_cluster_scoped_steps_are_skipped_with_a_reason_never_a_raw_forbidden(
     [result] = course.check(alice, lab, "nodes", progress=store)
     assert result.skipped and "only the instructor" in result.skipped and "Node" in result.skipped
     assert not result.passed
+    seams = Seams(progress=store)
+    kubeconfig = str(room / "alice.kubeconfig")
+    shown = CliRunner().invoke(cli, ["check", "02", "nodes", "--kubeconfig", kubeconfig], obj=seams)
+    assert shown.exit_code == 0, shown.output  # skipped is not a failure
+    assert "skipped: this step changes the cluster itself" in shown.output
+    assert "Forbidden" not in shown.output
+    hint_args = ["hint", "04", "deploy", "--kubeconfig", kubeconfig]
+    CliRunner().invoke(cli, hint_args, obj=seams)
+    hinted = CliRunner().invoke(cli, hint_args, obj=seams)  # tier 2 names the namespace
+    assert "t10-alice-lab-04" in hinted.output and "-n lab-04" not in hinted.output
     solved = course.solve(alice, lab, "nodes", progress=store)
     assert solved[0].result.skipped and not solved[0].applied
     # and nobody labelled a node

@@ -13,10 +13,9 @@ import yaml
 
 from workshop import course
 from workshop.classroom import board, kubeconfigs, plan, roster, sheet
-from workshop.classroom.provision import Seat
+from workshop.classroom.provision import Issued
 from workshop.cli.sandbox import check_address, exposure_warning
-from workshop.cluster import Seat as ClusterSeat
-from workshop.cluster import connect
+from workshop.cluster import Seat, connect
 from workshop.course import reporting
 from workshop.course.checks import CheckResult, StepResult
 from workshop.errors import SandboxError, WorkshopError
@@ -91,10 +90,10 @@ def test_a_learner_kubeconfig_carries_their_seat(tmp_path: Path) -> None:
     kubeconfigs.write(path, config)
     assert path.stat().st_mode & 0o777 == 0o600
     context = yaml.safe_load(path.read_text())["contexts"][0]
-    seat = ClusterSeat.from_context(context)
-    assert seat == ClusterSeat("k8s101", "alice", "k8s101-alice-", "k8s101-alice")
+    seat = Seat.from_context(context)
+    assert seat == Seat("k8s101", "alice", "k8s101-alice-", "k8s101-alice")
     assert seat.namespace("lab-04") == "k8s101-alice-lab-04"
-    assert ClusterSeat.from_context({"name": "x", "context": {"cluster": "c"}}) is None
+    assert Seat.from_context({"name": "x", "context": {"cluster": "c"}}) is None
 
 
 def test_connect_without_a_server_still_reads_the_seat(tmp_path: Path) -> None:
@@ -175,7 +174,7 @@ def test_the_board_shows_done_in_progress_stuck_and_the_most_failed_checks() -> 
 def test_the_sheet_names_files_and_commands_never_tokens(tmp_path: Path) -> None:
     alice = roster.Learner("alice", "Alice <A>")
     p = plan.ClassPlan("k8s101", [alice], ["lab-04"])
-    seats = [Seat(alice, tmp_path / "alice.kubeconfig", "2026-01-01T18:00:00Z")]
+    seats = [Issued(alice, tmp_path / "alice.kubeconfig", "2026-01-01T18:00:00Z")]
     html_file, md_file = sheet.write(tmp_path, p, seats, server="https://127.0.0.2:6443")
     page = html_file.read_text()
     assert "Alice &lt;A&gt;" in page and "export WORKSHOP_CONTEXT=k8s101-alice" in page

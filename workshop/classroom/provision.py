@@ -26,7 +26,7 @@ Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Seat:
+class Issued:
     learner: Learner
     kubeconfig: Path
     expires: str
@@ -35,7 +35,7 @@ class Seat:
 @dataclass
 class Created:
     plan: ClassPlan
-    seats: list[Seat]
+    seats: list[Issued]
     out: Path
     sheets: list[Path]
     seconds: dict[str, float] = field(default_factory=dict)
@@ -81,7 +81,7 @@ def create(
     started = time.monotonic()
     tell("issuing tokens and writing kubeconfigs")
 
-    def issue(learner: Learner) -> Seat:
+    def issue(learner: Learner) -> Issued:
         token, expires = request_token(admin, learner.home(plan.name), token_seconds)
         config = kubeconfigs.build(
             class_name=plan.name,
@@ -94,7 +94,7 @@ def create(
         )
         path = out / f"{learner.id}.kubeconfig"
         kubeconfigs.write(path, config)
-        return Seat(learner, path, expires)
+        return Issued(learner, path, expires)
 
     seats = _each(issue, plan.learners)
     seconds["tokens"] = time.monotonic() - started
