@@ -392,6 +392,27 @@ def test_status_and_export(room: Path, sandbox: Any, tmp_path: Path) -> None:
     assert row["message"] == checked.message and int(row["attempts"]) >= 1
 
 
+def test_a_learners_reset_empties_their_lab_and_keeps_the_class(
+    room: Path, admin: Cluster, tmp_path: Path
+) -> None:
+    alice = learner(room, "alice")
+    lab = course.find_lab("04")
+    course.solve(alice, lab, "expose", progress=course.ProgressStore(tmp_path / "p.json"))
+    assert admin.api.get("v1", "Service", "hello", "t10-alice-lab-04")
+    done = course.reset(alice, lab, timeout=120)
+    assert "emptied namespace t10-alice-lab-04" in done
+    assert admin.api.get("apps/v1", "Deployment", "hello", "t10-alice-lab-04") is None
+    assert admin.api.get("v1", "Service", "hello", "t10-alice-lab-04") is None
+    for kind, name in (("ResourceQuota", "learner"), ("LimitRange", "learner")):
+        assert admin.api.get("v1", kind, name, "t10-alice-lab-04"), kind
+    assert admin.api.get(
+        "rbac.authorization.k8s.io/v1", "RoleBinding", "learner", "t10-alice-lab-04"
+    )
+    assert admin.api.get("v1", "Namespace", "t10-alice-lab-04", None)
+    [again] = course.check(alice, lab, "deploy", progress=course.ProgressStore(tmp_path / "q.json"))
+    assert not again.passed  # the lab starts over
+
+
 def test_a_learner_kubeconfig_cannot_run_the_class_commands(room: Path) -> None:
     result = CliRunner().invoke(
         cli, ["class", "status", CLASS, "--kubeconfig", str(room / "alice.kubeconfig")]
