@@ -13,7 +13,10 @@ import base64
 import csv
 import io
 import json
+import os
 import ssl
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -155,6 +158,20 @@ def test_cluster_scoped_steps_are_skipped_with_a_reason_never_a_raw_forbidden(
     assert solved[0].result.skipped and not solved[0].applied
     # and nobody labelled a node
     assert "explored" not in as_learner(room, "alice")("get", "nodes", "--show-labels")
+
+
+def test_a_cluster_scoped_step_the_instructor_prepared_passes_for_learners(
+    room: Path, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    node = kubectl("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")
+    kubectl("label", "node", node, "explored=true")
+    try:
+        alice = learner(room, "alice")
+        store = course.ProgressStore(tmp_path / "progress.json")
+        [result] = course.check(alice, course.find_lab("02"), "nodes", progress=store)
+        assert result.passed and not result.skipped, result.message
+    finally:
+        kubectl("label", "node", node, "explored-")
 
 
 @pytest.mark.parametrize(
@@ -365,6 +382,54 @@ def test_the_board_follows_the_class_from_a_watch(
         server.shutdown()
         server.server_close()
         live.stop()
+
+
+def test_the_notebook_board_widget_follows_the_class(
+    room: Path, admin: Cluster, tmp_path: Path
+) -> None:
+    from workshop import widgets
+
+    view = widgets.ClassBoard(admin, CLASS, stuck_minutes=5)
+    try:
+        assert view.live.watcher.synced.wait(15)
+        bob = learner(room, "bob")
+        store = course.ProgressStore(tmp_path / "p.json")
+        [result] = course.check(bob, course.find_lab("04"), "rollback", progress=store)
+        deadline = time.monotonic() + 15
+        while ("bob", "04-hello-world", "rollback") not in view.picture.cells:
+            assert time.monotonic() < deadline, "the widget never saw bob's check"
+            time.sleep(0.1)
+        while "rollback" not in view.view.value:  # the debounced re-render
+            assert time.monotonic() < deadline, "the widget never redrew"
+            time.sleep(0.1)
+        assert "stuck &gt; 5 min" in view.view.value
+        assert view.command.command == f"workshop class board {CLASS}"
+        assert not result.passed
+    finally:
+        view.close()
+
+
+def test_the_board_command_serves_the_page_on_loopback(sandbox: Any, room: Path) -> None:
+    command = [sys.executable, "-m", "workshop.cli", "class", "board", CLASS, "--no-open"]
+    process = subprocess.Popen(
+        [*command, "--kubeconfig", str(sandbox.kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:"), line
+        page = _get(url)
+        assert f"Class {CLASS}" in page and "alice" in page
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout:
+            process.stdout.close()
 
 
 def test_status_and_export(room: Path, sandbox: Any, tmp_path: Path) -> None:
