@@ -262,6 +262,19 @@ def test_a_learner_cannot_escalate(room: Path) -> None:
     ):
         result = alice.run(*args, check=False)
         assert result.returncode != 0 and "forbidden" in result.stderr.lower(), args
+    privileged = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "root", "namespace": "t10-alice-lab-04"},
+        "spec": {
+            "containers": [
+                {"name": "x", "image": "nginx", "securityContext": {"privileged": True}}
+            ],
+            "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        },
+    }
+    refused = alice.run("apply", "-f", "-", input=json.dumps(privileged), check=False)
+    assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr, refused.stderr
     # what alice may grant, she may: a Role within her own rights
     alice("create", "role", "reader", "--verb=get", "--resource=pods", "-n", "t10-alice-lab-04")
 

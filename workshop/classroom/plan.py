@@ -45,6 +45,12 @@ LIMITS = {
     "defaultRequest": {"cpu": "50m", "memory": "64Mi"},
     "max": {"cpu": "2", "memory": "2Gi"},
 }
+# No privileged pods, host paths or host network in a learner's namespace: on a real
+# cluster they would reach the node, and through it everyone else's pods.
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
 ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
 READ = ["get", "list", "watch"]
 
@@ -176,7 +182,8 @@ class ClassPlan:
         labels = self.labels(learner)
         home = learner.home(self.name)
         found: list[Object] = [
-            _meta("v1", "Namespace", ns, None, labels) for ns in self.namespaces(learner)
+            _meta("v1", "Namespace", ns, None, labels | POD_SECURITY)
+            for ns in self.namespaces(learner)
         ]
         found.append(_meta("v1", "ServiceAccount", SERVICE_ACCOUNT, home, labels))
         for ns in self.namespaces(learner):
