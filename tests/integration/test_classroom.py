@@ -150,6 +150,8 @@ def test_cluster_scoped_steps_are_skipped_with_a_reason_never_a_raw_forbidden(
     assert shown.exit_code == 0, shown.output  # skipped is not a failure
     assert "skipped: this step changes the cluster itself" in shown.output
     assert "Forbidden" not in shown.output
+    listed = CliRunner().invoke(cli, ["labs", "--kubeconfig", kubeconfig], obj=seams)
+    assert "t10-alice-lab-04" in listed.output, listed.output
     hint_args = ["hint", "04", "deploy", "--kubeconfig", kubeconfig]
     CliRunner().invoke(cli, hint_args, obj=seams)
     hinted = CliRunner().invoke(cli, hint_args, obj=seams)  # tier 2 names the namespace

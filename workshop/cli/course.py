@@ -86,12 +86,15 @@ def cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @cluster_options
 def labs(context: str | None, kubeconfig: Path | None) -> None:
     """List the labs and your progress in each."""
+    from workshop.cluster import target
     from workshop.course import list_labs
 
     name = _context_name(context, kubeconfig)
+    seat = target(context, kubeconfig=kubeconfig).seat()
     store = _store()
     table = Table("lab", "title", "time", "done", "namespace", title=f"progress on {name}")
     for lab in list_labs(_seams().labs):
+        lab = lab.within(seat.prefix) if seat else lab  # a class learner's namespaces
         records = store.lab(name, lab.id)
         done = sum(1 for s in lab.steps if (r := records.get(s.id)) and r.completed)
         mark = "[green]" if done == len(lab.steps) else ""
