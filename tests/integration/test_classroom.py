@@ -424,6 +424,26 @@ def test_the_notebook_board_widget_follows_the_class(
         view.close()
 
 
+def test_a_waiting_check_button_reports_once_not_every_poll(
+    room: Path, admin: Cluster, tmp_path: Path
+) -> None:
+    from workshop import widgets
+
+    bob = learner(room, "bob")
+    store = course.ProgressStore(tmp_path / "p.json")
+    button = widgets.CheckButton(
+        bob, "04", "self-healing", wait=2.0, strict=False, progress_store=store
+    )
+    assert button.result is not None and not button.result.passed
+    assert "t10-bob-lab-04" in button.result.message
+    record = admin.api.get(
+        reporting.API_VERSION, reporting.KIND, "04-hello-world.self-healing", "t10-bob"
+    )
+    assert record is not None
+    assert (record["spec"]["attempts"], record["spec"]["failures"]) == (1, 1)  # ~4 polls, 1 report
+    assert store.step(bob.context, "04-hello-world", "self-healing").attempts == 1
+
+
 def test_the_board_command_serves_the_page_on_loopback(sandbox: Any, room: Path) -> None:
     command = [sys.executable, "-m", "workshop.cli", "class", "board", CLASS, "--no-open"]
     process = subprocess.Popen(

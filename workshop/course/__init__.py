@@ -16,7 +16,7 @@ kubeconfig: it may never import ``workshop.sandbox``.
 """
 
 from workshop.course.actions import SolutionContext
-from workshop.course.checking import check
+from workshop.course.checking import check, record_result
 from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
 from workshop.course.checks.web import load_balancer_urls
 from workshop.course.hints import Hint, next_hint, solution_text, tiers
@@ -52,6 +52,7 @@ __all__ = [
     "next_hint",
     "place",
     "prepare",
+    "record_result",
     "reset",
     "run_check",
     "solution_text",

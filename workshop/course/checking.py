@@ -32,24 +32,35 @@ def check(
     step: str | int | None = None,
     *,
     progress: ProgressStore | None = None,
+    record: bool = True,
 ) -> list[StepResult]:
     """Check one step (by id or number) or every step, and record each outcome.
 
     On a class learner's kubeconfig the lab runs in their namespaces, steps outside them
     are skipped with a reason, and each outcome also goes to the class as a LabProgress.
+    With ``record=False`` nothing is filed (a caller polling until a step passes files
+    only the last outcome, with ``record``).
     """
-    store = progress or ProgressStore()
     lab = placing.place(cluster, lab)
     steps = [lab.step(step)] if step is not None else lab.steps
     results = []
     for one in steps:
         result = _check(cluster, lab, one)
-        store.record_check(
-            cluster.context, lab.id, one.id, passed=result.passed, message=result.message
-        )
-        reporting.report(cluster, result)
+        if record:
+            record_result(cluster, result, progress=progress)
         results.append(result)
     return results
+
+
+def record_result(
+    cluster: Connection, result: StepResult, *, progress: ProgressStore | None = None
+) -> None:
+    """File one outcome: the progress store, and the class's LabProgress for a learner."""
+    store = progress or ProgressStore()
+    store.record_check(
+        cluster.context, result.lab, result.step, passed=result.passed, message=result.message
+    )
+    reporting.report(cluster, result)
 
 
 def _check(cluster: Connection, lab: Lab, step: Step) -> StepResult:
