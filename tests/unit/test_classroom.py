@@ -77,8 +77,8 @@ def test_the_learner_role_grants_no_way_out() -> None:
         assert set(rule["verbs"]) == {"get", "list", "watch"}
     # the defaults fit the quota: 20 pods at the default limits, no more
     pods = int(plan.QUOTA["pods"])
-    assert pods * 0.2 <= float(plan.QUOTA["limits.cpu"])
-    assert pods * 192 <= 4 * 1024  # limits.memory 4Gi
+    assert pods * 0.5 <= float(plan.QUOTA["limits.cpu"])  # default limit 500m
+    assert pods * 256 <= 5 * 1024  # default limit 256Mi, limits.memory 5Gi
 
 
 def test_a_learner_kubeconfig_carries_their_seat(tmp_path: Path) -> None:

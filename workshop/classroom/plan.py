@@ -29,8 +29,8 @@ QUOTA: dict[str, str] = {
     "pods": "20",
     "requests.cpu": "2",
     "requests.memory": "2Gi",
-    "limits.cpu": "4",
-    "limits.memory": "4Gi",
+    "limits.cpu": "10",
+    "limits.memory": "5Gi",
     "services": "10",
     "services.loadbalancers": "2",
     "services.nodeports": "2",
@@ -41,7 +41,7 @@ QUOTA: dict[str, str] = {
 }
 # 20 pods at the defaults fit the quota exactly: the pod count is what stops a learner.
 LIMITS = {
-    "default": {"cpu": "200m", "memory": "192Mi"},
+    "default": {"cpu": "500m", "memory": "256Mi"},
     "defaultRequest": {"cpu": "50m", "memory": "64Mi"},
     "max": {"cpu": "2", "memory": "2Gi"},
 }

@@ -9,6 +9,7 @@ explanation, never a raw Forbidden.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from workshop.course import loading, objects
@@ -57,7 +58,10 @@ def cluster_scoped_kinds(api: Any, lab: Lab, step: Step) -> list[str]:
         if action.apply is not None:
             for manifest in loading.load_manifests(lab, action.apply):
                 kind = str(manifest.get("kind"))
-                if kind != "Namespace" and scoped(str(manifest.get("apiVersion")), kind):
+                name = (manifest.get("metadata") or {}).get("name")
+                if kind == "Namespace" and name == lab.base_namespace:
+                    continue  # the learner's own, made by the class
+                if scoped(str(manifest.get("apiVersion")), kind):
                     found.append(kind)
         elif action.kubectl and any(
             word in ("node", "nodes", "nodepool", "nodepools", "crd") or word.startswith("node/")
@@ -65,6 +69,50 @@ def cluster_scoped_kinds(api: Any, lab: Lab, step: Step) -> list[str]:
         ):
             found.append("Node")
     return sorted(set(found))
+
+
+def blocked(api: Any, lab: Lab, step: Step) -> list[str]:
+    """What the API server would refuse of the step's solution for this user: each manifest
+    is applied as a server-side dry run (RBAC, admission, LimitRanges: nothing is stored),
+    and each refusal (403, 422) is kept in the server's words."""
+    request = getattr(api, "request", None)
+    resource = getattr(api, "resource", None)
+    if request is None or resource is None:
+        return []
+    found: list[str] = []
+    for action in step.solution:
+        if action.apply is None:
+            continue
+        for manifest in loading.load_manifests(lab, action.apply):
+            api_version, kind = str(manifest.get("apiVersion")), str(manifest.get("kind"))
+            meta = dict(manifest.get("metadata") or {})
+            try:
+                where = resource(api_version, kind)
+            except ClusterError:
+                continue  # a kind the cluster does not serve: the check will say so
+            namespace = None
+            if where.namespaced:
+                namespace = lab.localize(meta.get("namespace") or lab.base_namespace)
+                meta["namespace"] = namespace
+            try:
+                request(
+                    "PATCH",
+                    where.path(namespace, str(meta.get("name"))),
+                    query=[("dryRun", "All"), ("fieldManager", "workshop"), ("force", "true")],
+                    body=json.dumps({**manifest, "metadata": meta}),
+                    content_type="application/apply-patch+yaml",
+                )
+            except ClusterError as e:
+                if e.status in (403, 422):
+                    found.append(e.message.split(": ", 1)[-1])
+    return found
+
+
+def blocked_reason(what: list[str]) -> str:
+    return (
+        f"skipped: your class's rights or limits refuse this step ({'; '.join(what)}); "
+        "the instructor set those for the class (`kubectl auth can-i --list` shows yours)"
+    )
 
 
 def skip_reason(kinds: list[str]) -> str:
@@ -75,9 +123,18 @@ def skip_reason(kinds: list[str]) -> str:
     )
 
 
+def reason_to_skip(api: Any, lab: Lab, step: Step) -> str | None:
+    """Why a class learner cannot do this step themselves, or ``None``."""
+    kinds = cluster_scoped_kinds(api, lab, step)
+    if kinds:
+        return skip_reason(kinds)
+    denied = blocked(api, lab, step)
+    return blocked_reason(denied) if denied else None
+
+
 def forbidden_reason(error: ClusterError) -> str:
+    said = error.message.split(": ", 1)[-1]
     return (
-        "skipped: your class account may not do this step "
-        f"({error.message.split(' refused')[0]}); it reaches outside your namespaces, "
-        "which only the instructor may do in a class"
+        f"skipped: your class's rights or limits refuse this step ({said}); it reaches "
+        "beyond what the instructor gave each learner"
     )
