@@ -193,13 +193,36 @@ class HttpCheck(_Check):
     timeout: float = Field(default=5.0, gt=0)
 
 
+def _fields_shorthand(value: Any) -> Any:
+    # `fields: {spec.replicas: 3}` is short for `[{path: spec.replicas, equals: 3}]`
+    if isinstance(value, dict):
+        return [{"path": k, "equals": v} for k, v in value.items()]
+    return value
+
+
 class HelmReleaseCheck(_Check):
-    """The latest revision of a Helm release has ``status`` (read from Helm's own Secret)."""
+    """The latest revision of a Helm release has ``status`` (read from Helm's own Secrets);
+    with ``values``, it was given those values (``helm get values``); with ``history``, each
+    regular expression matches the description of some revision (``helm history``)."""
 
     kind: Literal["helm_release"]
     release: Slug
     status: str = "deployed"
     chart: str | None = None
+    values: list[FieldTest] = []
+    history: list[str] = []
+
+    _values_shorthand = field_validator("values", mode="before")(_fields_shorthand)
+
+    @field_validator("history")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"bad regular expression {pattern!r}: {e}") from e
+        return value
 
 
 class ConditionCheck(_OnObject):

@@ -14,8 +14,8 @@ Public API::
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
 
-Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
-this package talks to clusters only through a kubeconfig: it may never import
+Every widget shows the kubectl (or helm) command that does the same by hand. Like
+``workshop.course``, this package talks to clusters only through a kubeconfig: it may never import
 ``workshop.sandbox``.
 """
 
@@ -27,6 +27,7 @@ from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
@@ -43,6 +44,7 @@ __all__ = [
     "ManifestError",
     "NodeBox",
     "PodTile",
+    "ReleasePanel",
     "ResourceTable",
     "ScaleSlider",
     "WaitTimeout",
