@@ -62,14 +62,14 @@ def room(sandbox: Any, admin: Cluster, tmp_path_factory: pytest.TempPathFactory)
     result = CliRunner().invoke(
         cli,
         [
-            "class", "create", CLASS, "--roster", str(roster), "--labs", "04,02,07",
+            "class", "create", CLASS, "--roster", str(roster), "--labs", "04,02,05,07",
             "--hours", str(HOURS), "--out", str(out / "files"),
             "--kubeconfig", str(sandbox.kubeconfig),
         ],
         catch_exceptions=False,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "2 learners, 8 namespaces" in result.output
+    assert "2 learners, 10 namespaces" in result.output
     yield out / "files"
     provision.delete(admin, CLASS)
 
@@ -181,6 +181,18 @@ def test_a_learner_runs_the_production_lab_skipping_what_is_the_instructors(
         k: r.message for k, r in results.items() if not (r.passed or r.skipped)
     }
     assert sum(r.passed for r in results.values()) >= 3  # most of the lab is theirs
+
+
+def test_a_learner_installs_the_helm_chart_in_their_namespace(room: Path, tmp_path: Path) -> None:
+    """Helm runs with the learner's kubeconfig: its release Secrets, the chart's objects
+    and the checks all live in their namespace, within the class's quota."""
+    alice = learner(room, "alice")
+    store = course.ProgressStore(tmp_path / "progress.json")
+    lab = course.find_lab("05")
+    solved = course.solve(alice, lab, "install", progress=store, timeout=180)
+    assert solved[-1].result.passed, solved[-1].result.message
+    [result] = course.check(alice, lab, "install", progress=store)
+    assert result.passed and "t10-alice-lab-05" in " ".join(r.message for r in result.results)
 
 
 def test_a_cluster_scoped_step_the_instructor_prepared_passes_for_learners(
