@@ -8,6 +8,9 @@ this cluster lacks (``requires: [loadbalancer]``) are reported as skipped, with 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +30,26 @@ LABS = {lab.id: lab for lab in course.list_labs()}
 STEPS = [(lab.id, step.id) for lab in LABS.values() for step in lab.steps]
 PROBE_NAMESPACE = "workshop-capability-probe"
 PROBE_TIMEOUT = 10.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A workshop home of the tests' own for what labs start on demand (the emulated
+    OVHcloud API that `ovh_kube` checks and Terraform solutions reach); stopped at the end."""
+    home = tmp_path_factory.mktemp("labs-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKSHOP_HOME", str(home))
+        for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
+            mp.delenv(f"OVH_{name}", raising=False)
+        yield
+    if (home / "ovh.conf").exists():
+        subprocess.run(
+            [sys.executable, "-m", "workshop.cli", "cloud", "down"],
+            env={**os.environ, "WORKSHOP_HOME": str(home)},
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +166,7 @@ def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
         f"ran {actions.describe(lab, a)}"
         for s in reversed(lab.steps)
         for a in reversed(s.cleanup)
-        if a.kubectl is not None
+        if a.kubectl is not None or a.python is not None
     ]
 
 

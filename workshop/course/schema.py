@@ -249,6 +249,17 @@ class NodeCountCheck(_Check, _Counted):
     _check_selector = field_validator("selector")(_selector)
 
 
+class OvhKubeCheck(_Check):
+    """An OVHcloud Managed Kubernetes cluster named ``cluster`` is READY (read through the
+    OVHcloud API with the official client: the emulator, or the real API), with a node pool
+    ``pool`` READY with ``nodes`` nodes when those are given."""
+
+    kind: Literal["ovh_kube"]
+    cluster: Text
+    pool: Slug | None = None
+    nodes: int | None = Field(default=None, ge=0)
+
+
 class LogCheck(_OnObject):
     """A pod's container log (as `kubectl logs`) ``contains`` a line or phrase."""
 
@@ -340,7 +351,8 @@ Check = Annotated[
     | LogCheck
     | CanICheck
     | RefusedCheck
-    | ServerVersionCheck,
+    | ServerVersionCheck
+    | OvhKubeCheck,
     Field(discriminator="kind"),
 ]
 CHECK_MODELS: tuple[type[_Check], ...] = (
@@ -356,6 +368,7 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     CanICheck,
     RefusedCheck,
     ServerVersionCheck,
+    OvhKubeCheck,
 )
 CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
 
@@ -389,23 +402,25 @@ class Action(Model):
 
 class CleanupAction(Model):
     """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
-    or in another namespace) or ``kubectl`` arguments (e.g. remove a node label)."""
+    or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
+    ``python: module:function`` of the lab folder (e.g. ``tofu destroy``)."""
 
     delete: str | None = None
     api_version: str | None = None
     namespace: str | None = None
     kubectl: list[str] | None = None
+    python: Annotated[str, Field(pattern=r"^[A-Za-z_]\w*:[A-Za-z_]\w*$")] | None = None
 
     _split = field_validator("kubectl", mode="before")(_command)
 
     @model_validator(mode="after")
     def _one(self) -> CleanupAction:
-        if _exactly_one(self, ("delete", "kubectl")) == "delete":
+        if _exactly_one(self, ("delete", "kubectl", "python")) == "delete":
             name = objects.parse(self.delete or "", self.api_version)
             if name.name is None:
                 raise ValueError(f"delete needs a name: {name.kind}/NAME")
         elif self.api_version or self.namespace:
-            raise ValueError("api_version and namespace go with delete, not kubectl")
+            raise ValueError("api_version and namespace go with delete, not kubectl or python")
         return self
 
     @property

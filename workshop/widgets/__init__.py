@@ -9,6 +9,7 @@ Public API::
     widgets.ApplyBox(cluster, yaml_text, namespace="lab-04")  # Apply / Diff / Delete
     widgets.LogView(cluster, "deployment/hello", "lab-04")
     widgets.ScaleSlider(cluster, "hello", "lab-04")
+    widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.ClassBoard(admin_cluster, "k8s101")           # an instructor's live class board
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
@@ -26,6 +27,7 @@ from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
+from workshop.widgets.planview import PlanView
 from workshop.widgets.progress import Waiting, wait_until
 from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
@@ -43,6 +45,7 @@ __all__ = [
     "LogView",
     "ManifestError",
     "NodeBox",
+    "PlanView",
     "PodTile",
     "ReleasePanel",
     "ResourceTable",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import access, helm, logs, objects, versions, web, workloads
+from workshop.course.checks import access, cloud, helm, logs, objects, versions, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -24,6 +24,7 @@ from workshop.course.schema import (
     HttpCheck,
     LogCheck,
     NodeCountCheck,
+    OvhKubeCheck,
     PodsReadyCheck,
     RefusedCheck,
     RolloutCheck,
@@ -47,6 +48,7 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     CanICheck: access.can_i,
     RefusedCheck: access.refused,
     ServerVersionCheck: versions.names_server_version,
+    OvhKubeCheck: cloud.managed_cluster,
 }
 
 
