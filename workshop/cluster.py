@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient
@@ -24,6 +25,8 @@ from workshop.kubeapi import KubeApi
 
 # The sandbox's context name, as workshop.sandbox writes it (a unit test keeps them equal).
 SANDBOX_CONTEXT = "workshop-sandbox"
+# The kubeconfig context extension `workshop class create` writes into a learner's file.
+SEAT_EXTENSION = "workshop.dev/class"
 SANDBOX_START_TIMEOUT = 600.0
 
 Say = Callable[[str], None]
@@ -49,6 +52,17 @@ class Target:
             raise ClusterError(f"cannot read the kubeconfig {self.kubeconfig[0]}: {e}") from e
         return str((current or {}).get("name", ""))
 
+    def seat(self) -> Seat | None:
+        """A class learner's seat in this kubeconfig's context, without connecting."""
+        try:
+            contexts, _ = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+                config_file=os.pathsep.join(str(p) for p in self.kubeconfig if p.exists())
+            )
+        except (kube_config.ConfigException, OSError):
+            return None
+        name = self.context_name()
+        return Seat.from_context(next((c for c in contexts or [] if c["name"] == name), None))
+
 
 def target(context: str | None = None, *, kubeconfig: str | Path | None = None) -> Target:
     """Resolve the caller's choice: an argument, else ``$WORKSHOP_CONTEXT``, else the sandbox."""
@@ -62,6 +76,40 @@ def target(context: str | None = None, *, kubeconfig: str | Path | None = None) 
     return Target(tuple(paths), context, auto_start=False)
 
 
+@dataclass(frozen=True)
+class Seat:
+    """A learner's place in a class, read from their kubeconfig context's extension.
+
+    Their labs run in ``prefix + <the lab's namespace>`` (``k8s101-alice-lab-04``) and
+    their progress goes into ``home`` (``k8s101-alice``), with their own rights.
+    """
+
+    class_name: str
+    learner: str
+    prefix: str
+    home: str
+
+    def namespace(self, lab_namespace: str) -> str:
+        return self.prefix + lab_namespace
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any] | None) -> Seat | None:
+        """The seat a context's ``extensions`` name, or ``None`` (not a class learner)."""
+        for ext in ((context or {}).get("context") or {}).get("extensions") or []:
+            data = ext.get("extension") if isinstance(ext, dict) else None
+            if ext.get("name") == SEAT_EXTENSION and isinstance(data, dict):
+                try:
+                    return cls(
+                        str(data["class"]),
+                        str(data["learner"]),
+                        str(data["namespacePrefix"]),
+                        str(data["home"]),
+                    )
+                except KeyError:
+                    return None
+        return None
+
+
 @dataclass
 class Cluster:
     """One cluster as one user sees it: what every lab, check and widget talks to."""
@@ -70,6 +118,8 @@ class Cluster:
     context: str
     api_client: ApiClient
     _api: KubeApi | None = field(default=None, repr=False)
+    seat: Seat | None = None
+    """Set when this kubeconfig is a class learner's: their labs' namespaces are theirs."""
 
     @property
     def kubeconfig(self) -> Path:
@@ -93,6 +143,11 @@ class Cluster:
 
     def describe(self) -> str:
         """A one-liner for the top of every notebook: which cluster this is."""
+        if self.seat:
+            return (
+                f"class {self.seat.class_name}, learner {self.seat.learner} at {self.server} "
+                f"(your namespaces: {self.seat.prefix}*)"
+            )
         if self.is_sandbox:
             return f"sandbox (local, kwok nodes) at {self.server}"
         return f"context {self.context} at {self.server}"
@@ -158,6 +213,7 @@ def _open(chosen: Target) -> Cluster:
         )
         names = [c["name"] for c in contexts or []]
         context = chosen.context or (current or {}).get("name")
+        seat = Seat.from_context(next((c for c in contexts or [] if c["name"] == context), None))
         if context not in names:
             known = ", ".join(names) or "none"
             raise ClusterError(
@@ -174,7 +230,7 @@ def _open(chosen: Target) -> Cluster:
             f"cannot use the kubeconfig {config_file}: {e}", context=chosen.context
         ) from e
     paths = tuple(p for p in chosen.kubeconfig if p.exists())
-    return Cluster(paths, str(context), api_client)
+    return Cluster(paths, str(context), api_client, seat=seat)
 
 
 def _answers(cluster: Cluster) -> bool:

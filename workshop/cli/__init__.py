@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from workshop.cli import binaries, cloud, course, images, sandbox
+from workshop.cli import binaries, classroom, cloud, course, images, sandbox
 from workshop.errors import WorkshopError
 
 
@@ -23,6 +23,7 @@ def cli() -> None:
 cli.add_command(binaries.group)
 cli.add_command(sandbox.group)
 cli.add_command(cloud.group)
+cli.add_command(classroom.group)
 for command in course.COMMANDS:
     cli.add_command(command)
 for command in images.COMMANDS:

@@ -86,12 +86,15 @@ def cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @cluster_options
 def labs(context: str | None, kubeconfig: Path | None) -> None:
     """List the labs and your progress in each."""
+    from workshop.cluster import target
     from workshop.course import list_labs
 
     name = _context_name(context, kubeconfig)
+    seat = target(context, kubeconfig=kubeconfig).seat()
     store = _store()
     table = Table("lab", "title", "time", "done", "namespace", title=f"progress on {name}")
     for lab in list_labs(_seams().labs):
+        lab = lab.within(seat.prefix) if seat else lab  # a class learner's namespaces
         records = store.lab(name, lab.id)
         done = sum(1 for s in lab.steps if (r := records.get(s.id)) and r.completed)
         mark = "[green]" if done == len(lab.steps) else ""
@@ -127,7 +130,7 @@ def check(
         found.step(step)  # an unknown step fails before connecting
     connection = _connect(context, kubeconfig)
     results = check_lab(connection, found, step, progress=_store())
-    passed = all(r.passed for r in results)
+    passed = all(r.passed or r.skipped for r in results)  # skipped: not a class learner's
     if as_json:
         payload = {
             "lab": found.id,
@@ -147,6 +150,10 @@ def _print_results(lab: course.Lab, connection: Any, results: list[course.StepRe
     numbers = {s.id: i for i, s in enumerate(lab.steps, 1)}
     for result in results:
         mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
+        if result.skipped:
+            out.print(f"[dim]-[/] {numbers[result.step]} {result.step}: {escape(result.title)}")
+            out.print(f"    [dim]{escape(result.skipped)}[/]")
+            continue
         out.print(f"{mark} {numbers[result.step]} {result.step}: {escape(result.title)}")
         shown: set[str] = set()
         for one in result.results:
@@ -160,8 +167,8 @@ def _print_results(lab: course.Lab, connection: Any, results: list[course.StepRe
     good = sum(r.passed for r in results)
     colour = "green" if good == len(results) else "yellow"
     out.print(f"[{colour}]{good}/{len(results)} steps pass[/]")
-    if good < len(results):
-        failing = next(r for r in results if not r.passed)
+    if any(not r.passed and not r.skipped for r in results):
+        failing = next(r for r in results if not r.passed and not r.skipped)
         out.print(
             f"stuck? `workshop hint {lab.number} {failing.step}` gives a hint; "
             f"`workshop solve {lab.number} {failing.step}` fast-forwards"
@@ -174,9 +181,12 @@ def _print_results(lab: course.Lab, connection: Any, results: list[course.StepRe
 @cluster_options
 def hint(lab: str, step: str, context: str | None, kubeconfig: Path | None) -> None:
     """Reveal the next hint for STEP (the last one is the solution)."""
+    from workshop.cluster import target
     from workshop.course import next_hint
 
     found = _lab(lab)
+    seat = target(context, kubeconfig=kubeconfig).seat()
+    found = found.within(seat.prefix) if seat else found  # a class learner's namespaces
     chosen = found.step(step)
     given = next_hint(found, chosen, context=_context_name(context, kubeconfig), progress=_store())
     label = "solution" if given.is_solution else f"hint {given.tier}/{given.total - 1}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from workshop.errors import SandboxError
 from workshop.sandbox import COMPONENTS, PROFILES, Sandbox
 
 console = Console(stderr=True, highlight=False)
@@ -44,9 +47,22 @@ def group() -> None:
     help="Simulated delays: instant (tests) or lifelike (demos).",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="kube-apiserver port.")
-def up(nodes: int | None, profile: str | None, port: int | None) -> None:
+@click.option(
+    "--address",
+    default=None,
+    help="Serve the API on this address of the machine (a classroom's LAN) instead of "
+    "127.0.0.1: TLS, and a certificate or token on every request.",
+)
+def up(nodes: int | None, profile: str | None, port: int | None, address: str | None) -> None:
     """Start the sandbox if it is not running, and wait until it is Ready."""
-    sandbox = Sandbox(nodes=nodes, profile=profile, port=port)
+    bind = check_address(address) if address else "127.0.0.1"
+    sandbox = Sandbox(nodes=nodes, profile=profile, port=port, bind=bind)
+    current = sandbox.status().api_url if sandbox.is_running() else None
+    if current and not current.startswith(f"https://{bind}:"):
+        raise SandboxError(
+            f"the sandbox already runs at {current}",
+            hint="`workshop sandbox down` first, then `up` again with the address you want",
+        )
     started = time.monotonic()
     with console.status("starting the sandbox") as spinner:
         fresh = sandbox.up(progress=lambda msg: spinner.update(msg))
@@ -55,7 +71,59 @@ def up(nodes: int | None, profile: str | None, port: int | None) -> None:
         console.print(f"[green]sandbox ready[/] in {elapsed:.1f}s (context {sandbox.context})")
     else:
         console.print(f"sandbox already running (context {sandbox.context})")
+    if address:
+        console.print(exposure_warning(sandbox.status().api_url or _url(bind, port)))
     click.echo(f"export KUBECONFIG={sandbox.kubeconfig}")
+
+
+def _url(address: str, port: int | None) -> str:
+    return f"https://{address}:{port or 'PORT'}"
+
+
+def check_address(address: str) -> str:
+    """One address of this machine: not every interface, and one a socket can bind."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError as e:
+        raise SandboxError(
+            f"--address {address!r} is not an IP address",
+            hint="give this machine's address on the classroom network (`ip -brief addr`)",
+        ) from e
+    if ip.is_unspecified:
+        raise SandboxError(
+            f"--address {address} would listen on every interface",
+            hint="give the one address learners reach (`ip -brief addr` lists them)",
+        )
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as e:
+            raise SandboxError(
+                f"this machine has no address {address} ({e.strerror})",
+                hint="`ip -brief addr` lists this machine's addresses",
+            ) from e
+    return str(ip)
+
+
+def exposure_warning(api_url: str) -> str:
+    """What becomes reachable from the network, said before anyone connects."""
+    return "\n".join(
+        [
+            f"[yellow]warning:[/] the Kubernetes API now listens on {api_url}, reachable "
+            "from the network:",
+            "  - TLS with the sandbox's own CA; anonymous requests are refused: every request "
+            "needs a client certificate or a token (`workshop class create` hands out tokens)",
+            f"  - {Sandbox().kubeconfig} holds the admin certificate: never hand it out",
+            "  - whoever holds a token may do what its role allows, e.g. a learner's pods, logs, "
+            "port-forwards, and `kubectl exec`, which runs the command ON THIS MACHINE in a "
+            "scratch folder (kwok simulates containers; as `nobody` only when the sandbox runs "
+            "as root)",
+            "  - everything else stays on 127.0.0.1: etcd, kwok, the load balancers' pages "
+            "(learners' HTTP checks cannot reach them from other machines)",
+            "  - `workshop sandbox down` closes it; `up` without --address serves loopback only",
+        ]
+    )
 
 
 @group.command()

@@ -3,6 +3,7 @@
 Public API::
 
     lab = course.find_lab("04")                      # or list_labs(), load_lab(folder)
+    lab = course.place(cluster, lab)                 # a class learner's own namespaces
     course.prepare(cluster, lab)                     # the lab's namespace
     results = course.check(cluster, lab, "scale")    # [StepResult], recorded in progress
     hint = course.next_hint(lab, lab.step("scale"), context=cluster.context)
@@ -15,11 +16,12 @@ kubeconfig: it may never import ``workshop.sandbox``.
 """
 
 from workshop.course.actions import SolutionContext, load_module
-from workshop.course.checking import check
+from workshop.course.checking import check, record_result
 from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
 from workshop.course.checks.web import load_balancer_urls
 from workshop.course.hints import Hint, next_hint, solution_text, tiers
 from workshop.course.loading import Lab, find_lab, labs_dir, list_labs, load_lab
+from workshop.course.placing import place
 from workshop.course.progress import ProgressStore, StepProgress
 from workshop.course.recorded import RecordedCluster
 from workshop.course.resetting import reset
@@ -49,7 +51,9 @@ __all__ = [
     "load_lab",
     "load_module",
     "next_hint",
+    "place",
     "prepare",
+    "record_result",
     "reset",
     "run_check",
     "solution_text",

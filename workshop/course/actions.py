@@ -56,8 +56,9 @@ def run_action(cluster: Cluster, lab: Lab, action: Action) -> str:
         names = ", ".join(f"{o['kind'].lower()}/{o['metadata']['name']}" for o in applied)
         return f"applied {action.apply}: {names}"
     if action.kubectl is not None:
-        output = kubectl.run(cluster, *action.kubectl)
-        return f"kubectl {shlex.join(action.kubectl)}: {output.strip()}"
+        args = [lab.localize(arg) for arg in action.kubectl]
+        output = kubectl.run(cluster, *args)
+        return f"kubectl {shlex.join(args)}: {output.strip()}"
     assert action.python is not None  # the schema gives exactly one action
     _run_python(cluster, lab, action.python)
     return f"ran {action.python}"
@@ -78,7 +79,7 @@ def run_cleanup(
 ) -> tuple[objects.ObjectName, str] | None:
     """Run one cleanup action; for a deletion, what to wait for (object and namespace)."""
     if action.kubectl is not None:
-        kubectl.run(cluster, *action.kubectl)
+        kubectl.run(cluster, *(lab.localize(arg) for arg in action.kubectl))
         return None
     if action.python is not None:
         _run_python(cluster, lab, action.python)
@@ -92,7 +93,11 @@ def run_cleanup(
 
 
 def describe(lab: Lab, action: Action | CleanupAction) -> str:
-    """The action as a learner would do it by hand."""
+    """The action as a learner would do it by hand (in their own namespace, in a class)."""
+    return lab.localize(_describe(lab, action))
+
+
+def _describe(lab: Lab, action: Action | CleanupAction) -> str:
     if isinstance(action, CleanupAction):
         if action.kubectl is not None:
             return "kubectl " + shlex.join(action.kubectl)

@@ -30,7 +30,7 @@ def solution_text(lab: Lab, step: Step) -> str:
 
 
 def tiers(lab: Lab, step: Step) -> list[str]:
-    return [*step.hints, solution_text(lab, step)]
+    return [*(lab.localize(h) for h in step.hints), solution_text(lab, step)]
 
 
 def next_hint(lab: Lab, step: Step, *, context: str, progress: ProgressStore | None = None) -> Hint:

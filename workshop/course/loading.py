@@ -7,6 +7,7 @@ A bad lab file raises ``LabError`` naming the file, the field and the problem, e
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import os
 import re
@@ -33,6 +34,7 @@ class Lab:
     id: str  # "04-hello-world"
     dir: Path
     spec: schema.LabSpec
+    prefix: str = ""  # a class learner's namespace prefix (see ``within``)
 
     @property
     def number(self) -> str:
@@ -52,8 +54,24 @@ class Lab:
 
     @property
     def namespace(self) -> str:
-        """Where the lab works: ``namespace`` from lab.yaml, default ``lab-NN``."""
+        """Where the lab works: ``namespace`` from lab.yaml, default ``lab-NN``, after the
+        learner's prefix in a class (``k8s101-alice-lab-04``)."""
+        return self.prefix + self.base_namespace
+
+    @property
+    def base_namespace(self) -> str:
         return self.spec.namespace or f"lab-{self.number}"
+
+    def within(self, prefix: str) -> Lab:
+        """The same lab, for a learner whose namespaces start with ``prefix``."""
+        return dataclasses.replace(self, prefix=prefix)
+
+    def localize(self, text: str) -> str:
+        """``text`` (a hint, a command) with the lab's namespace as this learner's."""
+        if not self.prefix:
+            return text
+        pattern = rf"(?<![\w.-]){re.escape(self.base_namespace)}(?![\w-])"
+        return re.sub(pattern, self.namespace, text)
 
     @property
     def file(self) -> Path:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from workshop.cluster import Cluster
-from workshop.course import actions
+from workshop.course import actions, placing, reporting
 from workshop.course.loading import Lab
 from workshop.course.objects import ObjectName
 from workshop.errors import StepError, WorkshopError
@@ -23,8 +23,14 @@ def reset(
     timeout: float = TIMEOUT,
     say: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Delete the lab's namespace and run every cleanup, then wait; what was done."""
+    """Delete the lab's namespace and run every cleanup, then wait; what was done.
+
+    A class learner's namespace is the class's: its contents are deleted instead.
+    """
     tell = say or (lambda _: None)
+    lab = placing.place(cluster, lab)
+    if placing.is_learner(cluster):
+        return _empty(cluster, lab, tell, timeout)
     pending: list[tuple[ObjectName, str | None]] = []
     commands: list[str] = []
     if cluster.api.delete("v1", "Namespace", lab.namespace, None):
@@ -69,3 +75,54 @@ def _wait_gone(
                 "(finalizers, conditions)",
             )
         time.sleep(POLL)
+
+
+# What a lab may leave in a learner's namespace; the class's own objects carry its label.
+CONTENTS = (
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("apps/v1", "ReplicaSet"),
+    ("batch/v1", "CronJob"),
+    ("batch/v1", "Job"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("v1", "Pod"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "PersistentVolumeClaim"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+)
+
+
+def _empty(cluster: Cluster, lab: Lab, tell: Callable[[str], None], timeout: float) -> list[str]:
+    """Delete what a lab created in the learner's namespace, keeping the class's objects."""
+    keep = f"!{reporting.CLASS_LABEL}"
+    removed: list[str] = []
+    for api_version, kind in CONTENTS:
+        resource = cluster.api.resource(api_version, kind)
+        cluster.api.request(
+            "DELETE",
+            resource.path(lab.namespace),
+            query=[("labelSelector", keep)],
+            body={"propagationPolicy": "Background"},
+        )
+    # Services have no delete-collection: one by one
+    for service in cluster.api.list("v1", "Service", namespace=lab.namespace):
+        cluster.api.delete("v1", "Service", service["metadata"]["name"], lab.namespace)
+        removed.append(f"removed service/{service['metadata']['name']}")
+    tell(f"emptying namespace {lab.namespace} (it is your class's: it stays)")
+    deadline = time.monotonic() + timeout
+    while cluster.api.list("v1", "Pod", namespace=lab.namespace, label_selector=keep):
+        if time.monotonic() > deadline:
+            raise StepError(
+                f"reset of lab {lab.id}: pods still being deleted after {timeout:.0f}s",
+                lab=lab.id,
+                step=None,
+                hint=f"`kubectl get pods -n {lab.namespace}` shows them",
+            )
+        time.sleep(POLL)
+    return [f"emptied namespace {lab.namespace}", *removed]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workshop.cluster import Cluster
-from workshop.course import actions
+from workshop.course import actions, checking, placing
 from workshop.course.checks import Reader, StepResult, check_step
 from workshop.course.loading import Lab
 from workshop.course.progress import ProgressStore
 from workshop.course.schema import Step
-from workshop.errors import StepError, WorkshopError
+from workshop.errors import ClusterError, StepError, WorkshopError
 
 TIMEOUT = 120.0
 POLL = 0.5
@@ -34,7 +34,20 @@ class Solved:
 
 
 def prepare(cluster: Cluster, lab: Lab) -> bool:
-    """Create the lab's namespace unless creating it is one of its steps; True if created."""
+    """Create the lab's namespace unless creating it is one of its steps; True if created.
+
+    A class learner's namespaces exist already (the class created them): nothing to do.
+    """
+    lab = placing.place(cluster, lab)
+    if placing.is_learner(cluster):
+        if cluster.api.get("v1", "Namespace", lab.namespace, None) is None:
+            raise StepError(
+                f"your class has no namespace {lab.namespace} for lab {lab.id}",
+                lab=lab.id,
+                step=None,
+                hint="ask your instructor: `workshop class create` makes one per lab",
+            )
+        return False
     if not lab.spec.create_namespace:
         return False
     if cluster.api.get("v1", "Namespace", lab.namespace, None) is not None:
@@ -66,6 +79,7 @@ def solve(
     """
     store = progress or ProgressStore()
     tell = say or (lambda _: None)
+    lab = placing.place(cluster, lab)
     if prepare(cluster, lab):
         tell(f"created namespace {lab.namespace}")
     done = []
@@ -73,23 +87,54 @@ def solve(
         if step.id in skip:
             continue
         started = time.monotonic()
-        before = check_step(cluster.api, lab, step)
+        before = checking.check_one(cluster, lab, step)
+        if before.skipped and placing.is_learner(cluster):
+            tell(f"{step.id}: {before.skipped}")
+            done.append(Solved(step.id, False, 0.0, before))
+            continue
         if before.passed:
             tell(f"{step.id}: already done")
             done.append(Solved(step.id, False, 0.0, before))
             continue
+        reason: str | None = None
         for action in step.solution:
             tell(f"{step.id}: {actions.describe(lab, action)}")
             try:
                 actions.run_action(cluster, lab, action)
+            except ClusterError as e:
+                # a class's rights (403) or limits (422: a LimitRange) refuse it
+                if not (placing.is_learner(cluster) and e.status in (403, 422)):
+                    raise StepError(
+                        f"step {step.id} ({step.title}): {e.message}",
+                        lab=lab.id,
+                        step=step.id,
+                        hint=e.hint,
+                    ) from e
+                reason = placing.forbidden_reason(e)
+                break
             except WorkshopError as e:
+                if placing.is_learner(cluster) and "forbidden" in e.message.lower():
+                    reason = placing.forbidden_reason(ClusterError(e.message, status=403))
+                    break
                 raise StepError(
                     f"step {step.id} ({step.title}): {e.message}",
                     lab=lab.id,
                     step=step.id,
                     hint=e.hint,
                 ) from e
-        result = wait_for(cluster.api, lab, step, timeout=timeout, say=tell)
+        if reason:  # a class learner may not do this step: never a raw Forbidden
+            tell(f"{step.id}: {reason}")
+            done.append(Solved(step.id, False, 0.0, replace(before, skipped=reason)))
+            continue
+        try:
+            result = wait_for(cluster.api, lab, step, timeout=timeout, say=tell)
+        except ClusterError as e:
+            if not (placing.is_learner(cluster) and e.status == 403):
+                raise
+            skipped = replace(before, skipped=placing.forbidden_reason(e))
+            tell(f"{step.id}: {skipped.skipped}")
+            done.append(Solved(step.id, True, time.monotonic() - started, skipped))
+            continue
         store.record_check(
             cluster.context, lab.id, step.id, passed=True, message=result.message, solved=True
         )

@@ -137,6 +137,8 @@ def control_plane(
             f"--service-account-signing-key-file={pki.sa_key}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--authorization-mode=Node,RBAC",
+            # served beyond 127.0.0.1 (`up --address`): a certificate or a token on every request
+            *(() if bind == "127.0.0.1" else ("--anonymous-auth=false",)),
             f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
             "--allow-privileged=true",
             "--profiling=false",

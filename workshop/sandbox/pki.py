@@ -112,7 +112,7 @@ def ensure(pki: Pki, *, hosts: list[str]) -> None:
     An existing CA is kept, so existing kubeconfigs stay valid; a client added in a newer
     version of the workshop just gets its certificate signed by it.
     """
-    if pki.exists():
+    if pki.exists() and _serves(pki, hosts):
         return
     pki.root.mkdir(parents=True, exist_ok=True)
     pki.root.chmod(0o700)
@@ -132,7 +132,8 @@ def ensure(pki: Pki, *, hosts: list[str]) -> None:
         usage: x509.ObjectIdentifier,
         san: list[x509.GeneralName] | None = None,
     ) -> None:
-        if not fresh and pki.cert(name).exists() and pki.key(name).exists():
+        kept = not fresh and pki.cert(name).exists() and pki.key(name).exists()
+        if kept and (name != "serving" or _serves(pki, hosts)):
             return
         key = ec.generate_private_key(ec.SECP256R1())
         builder = _builder(subject, ca_name, key.public_key()).add_extension(
@@ -192,6 +193,18 @@ def _new_ca(pki: Pki, ca_name: x509.Name) -> ec.EllipticCurvePrivateKey:
     _write_key(pki.ca_key, ca_key)
     _write_cert(pki.ca_cert, ca)
     return ca_key
+
+
+def _serves(pki: Pki, hosts: list[str]) -> bool:
+    """Whether the serving certificate names every host (a new `--address` needs a new one)."""
+    try:
+        cert = x509.load_pem_x509_certificate(pki.cert("serving").read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return False
+    ips = {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
+    dns = set(names.get_values_for_type(x509.DNSName))
+    return all((h in ips) if _is_ip(h) else (h in dns) for h in hosts if h != "0.0.0.0")  # noqa: S104
 
 
 def _is_ip(host: str) -> bool:

@@ -359,6 +359,7 @@ class Sandbox:
             json.dumps(
                 {
                     "apiserverPort": state.ports.apiserver,
+                    "apiserverHost": self._client_host(state),
                     "components": [
                         {
                             "name": c.name,
@@ -398,7 +399,7 @@ class Sandbox:
             user="workshop-admin",
         )
         kubeconfig.write(self.layout.kubeconfig, admin)
-        local = f"https://127.0.0.1:{state.ports.apiserver}"
+        local = f"https://{self._client_host(state)}:{state.ports.apiserver}"
         for component in ("kube-controller-manager", "kube-scheduler", "kwok", "addons"):
             config = kubeconfig.build(
                 server=local,

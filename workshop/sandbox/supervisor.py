@@ -65,7 +65,8 @@ class Supervisor:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         plan = json.loads((layout.run / "plan.json").read_text())
-        self.api = sandbox_api.load("127.0.0.1", plan["apiserverPort"], layout.pki)
+        host = plan.get("apiserverHost", "127.0.0.1")  # another address with `up --address`
+        self.api = sandbox_api.load(host, plan["apiserverPort"], layout.pki)
         self.children = [
             Child(c["name"], c["argv"], c["env"], c["needs_api"]) for c in plan["components"]
         ]

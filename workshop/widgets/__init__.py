@@ -12,6 +12,7 @@ Public API::
     widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.ReconcileView(operator)                       # start/stop an operator, its reconciles
+    widgets.ClassBoard(admin_cluster, "k8s101")           # an instructor's live class board
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
     widgets.ImageView("images/hello-web")                 # an OCI image: layers, config, manifest
@@ -23,6 +24,7 @@ Every widget shows the kubectl (or helm) command that does the same by hand. Lik
 
 from workshop.widgets.applybox import ApplyBox
 from workshop.widgets.checkbutton import CheckButton
+from workshop.widgets.classboard import ClassBoard
 from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
@@ -41,6 +43,7 @@ __all__ = [
     "ApplyBox",
     "CheckButton",
     "CheckFailed",
+    "ClassBoard",
     "ClusterPicture",
     "ClusterView",
     "ImageView",

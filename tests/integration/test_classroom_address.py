@@ -1,0 +1,83 @@
+"""`workshop sandbox up --address`: a classroom sandbox serves its API on one address
+(loopback 127.0.0.2 here, standing in for a LAN address), with TLS and credentials only,
+and a class created on it hands out kubeconfigs for that address."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import Kubectl
+
+pytestmark = pytest.mark.integration
+
+ADDRESS = "127.0.0.2"
+
+
+def workshop(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workshop.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "WORKSHOP_HOME": str(home), "NO_PROXY": "127.0.0.1,127.0.0.2"},
+    )
+
+
+@pytest.fixture(scope="module")
+def classroom_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("classroom-home")
+    try:
+        yield home
+    finally:
+        workshop(home, "sandbox", "down")
+
+
+def test_up_with_an_address_serves_tls_with_credentials_only(classroom_home: Path) -> None:
+    started = workshop(classroom_home, "sandbox", "up", "--address", ADDRESS, "--nodes", "1")
+    assert started.returncode == 0, started.stderr
+    assert "warning" in started.stderr and "anonymous requests are refused" in started.stderr
+    config = yaml.safe_load((classroom_home / "kubeconfig").read_text())
+    server = config["clusters"][0]["cluster"]["server"]
+    assert server.startswith(f"https://{ADDRESS}:")
+    port = int(server.rsplit(":", 1)[1])
+    ca = classroom_home / "sandbox" / "pki" / "ca.crt"
+    context = ssl.create_default_context(cafile=str(ca))  # verifies 127.0.0.2 is in its SANs
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server}/version", context=context, timeout=10)
+    assert refused.value.code == 401  # anonymous: refused, even /version
+    refused.value.close()
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 5):
+        pass  # nothing on the usual address
+    with pytest.raises(urllib.error.URLError):  # plain HTTP is not served either
+        urllib.request.urlopen(f"http://{ADDRESS}:{port}/version", timeout=10)
+
+
+def test_a_class_on_it_reaches_the_learners_through_that_address(classroom_home: Path) -> None:
+    out = classroom_home / "class"
+    created = workshop(
+        classroom_home, "class", "create", "lan", "--learners", "1", "--labs", "04",
+        "--out", str(out), "--kubeconfig", str(classroom_home / "kubeconfig"),
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    config = yaml.safe_load((out / "learner-01.kubeconfig").read_text())
+    assert config["clusters"][0]["cluster"]["server"].startswith(f"https://{ADDRESS}:")
+    learner = Kubectl(out / "learner-01.kubeconfig")
+    who = json.loads(learner("auth", "whoami", "-o", "json"))
+    assert who["status"]["userInfo"]["username"] == "system:serviceaccount:lan-learner-01:learner"
+    assert (
+        learner("auth", "can-i", "create", "deployments", "-n", "lan-learner-01-lab-04") == "yes\n"
+    )
+    denied = learner.run("auth", "can-i", "get", "pods", "-n", "kube-system", check=False)
+    assert denied.stdout == "no\n"

@@ -1,0 +1,278 @@
+"""Every object a class needs, as manifests (pure: the class, its learners and labs in).
+
+Per learner: a home namespace (``k8s101-alice``: their ServiceAccount, their LabProgress
+objects, room to experiment) and one namespace per lab (``k8s101-alice-lab-04``), each with
+a RoleBinding of the class's learner role, a ResourceQuota and a LimitRange. Cluster-wide:
+the LabProgress CRD, the learner role (a ClusterRole granted only through RoleBindings, so
+it applies in those namespaces and nowhere else) and a read-only role on nodes, node pools,
+storage classes and CRDs (what lab checks read), bound to the class's ServiceAccounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workshop.classroom.roster import Learner
+from workshop.course import reporting
+
+Object = dict[str, Any]
+SERVICE_ACCOUNT = "learner"
+MANAGED_LABEL = "app.kubernetes.io/managed-by"
+MANAGER = "workshop-class"
+CRD_NAME = f"{reporting.PLURAL}.{reporting.GROUP}"
+
+# Enough for every lab (the hello world at 5-8 replicas, WordPress and its database, an
+# autoscaled Deployment), too little to fill the cluster: one learner cannot starve the
+# class. A namespace gets this each; pods without resources get the LimitRange defaults.
+QUOTA: dict[str, str] = {
+    "pods": "20",
+    "requests.cpu": "2",
+    "requests.memory": "2Gi",
+    "limits.cpu": "10",
+    "limits.memory": "5Gi",
+    "services": "10",
+    "services.loadbalancers": "2",
+    "services.nodeports": "2",
+    "persistentvolumeclaims": "5",
+    "requests.storage": "20Gi",
+    "configmaps": "50",
+    "secrets": "50",
+}
+# 20 pods at the defaults fit the quota exactly: the pod count is what stops a learner.
+LIMITS = {
+    "default": {"cpu": "500m", "memory": "256Mi"},
+    "defaultRequest": {"cpu": "50m", "memory": "64Mi"},
+    "max": {"cpu": "2", "memory": "2Gi"},
+}
+# No privileged pods, host paths or host network in a learner's namespace: on a real
+# cluster they would reach the node, and through it everyone else's pods.
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+}
+ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+READ = ["get", "list", "watch"]
+
+# What a learner may do in their own namespaces. No wildcard: quotas, limit ranges and
+# the namespace itself stay read-only, so nobody lifts their own limits. Roles and
+# RoleBindings may be written: the API server's escalation check still refuses any grant
+# beyond these rights (a RoleBinding to cluster-admin, say).
+LEARNER_RULES: list[Object] = [
+    {
+        "apiGroups": [""],
+        "resources": [
+            "pods",
+            "services",
+            "endpoints",
+            "configmaps",
+            "secrets",
+            "persistentvolumeclaims",
+            "serviceaccounts",
+            "replicationcontrollers",
+        ],
+        "verbs": ALL,
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["pods/log", "pods/exec", "pods/portforward", "pods/attach", "pods/status"],
+        "verbs": ["get", "list", "create"],
+    },
+    {"apiGroups": [""], "resources": ["services/proxy", "pods/proxy"], "verbs": ["get", "create"]},
+    {"apiGroups": [""], "resources": ["events", "resourcequotas", "limitranges"], "verbs": READ},
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
+    {"apiGroups": ["apps"], "resources": ["*"], "verbs": ALL},
+    {"apiGroups": ["batch"], "resources": ["*"], "verbs": ALL},
+    {"apiGroups": ["autoscaling"], "resources": ["*"], "verbs": ALL},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ALL},
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses", "networkpolicies"],
+        "verbs": ALL,
+    },
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": READ},
+    {
+        "apiGroups": ["rbac.authorization.k8s.io"],
+        "resources": ["roles", "rolebindings"],
+        "verbs": ALL,
+    },
+    {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": READ},
+    {"apiGroups": [reporting.GROUP], "resources": [reporting.PLURAL], "verbs": ALL},
+]
+# Cluster-wide kinds lab checks read (`kubectl get nodes` is lesson one); never written.
+READER_RULES: list[Object] = [
+    {"apiGroups": [""], "resources": ["nodes"], "verbs": READ},
+    {"apiGroups": ["kube.cloud.ovh.com"], "resources": ["nodepools"], "verbs": READ},
+    {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingressclasses"], "verbs": READ},
+    {
+        "apiGroups": ["apiextensions.k8s.io"],
+        "resources": ["customresourcedefinitions"],
+        "verbs": READ,
+    },
+]
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    name: str
+    learners: list[Learner]
+    lab_namespaces: list[str]  # the labs' own namespaces: lab-00, lab-02, ...
+    quota: dict[str, str] = field(default_factory=lambda: dict(QUOTA))
+
+    @property
+    def learner_role(self) -> str:
+        return f"workshop-class:{self.name}:learner"
+
+    @property
+    def reader_role(self) -> str:
+        return f"workshop-class:{self.name}:reader"
+
+    def labels(self, learner: Learner | None = None) -> dict[str, str]:
+        found = {MANAGED_LABEL: MANAGER, reporting.CLASS_LABEL: self.name}
+        if learner:
+            found[reporting.LEARNER_LABEL] = learner.id
+        return found
+
+    def namespaces(self, learner: Learner) -> list[str]:
+        """The learner's home namespace first, then one per lab."""
+        home = learner.home(self.name)
+        return [home, *(learner.prefix(self.name) + ns for ns in self.lab_namespaces)]
+
+    def cluster_objects(self) -> list[Object]:
+        """The CRD first (shared by every class), then the class's two ClusterRoles."""
+        subjects = [
+            {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": one.home(self.name)}
+            for one in self.learners
+        ]
+        return [
+            crd(),
+            _meta(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                self.learner_role,
+                None,
+                self.labels(),
+            )
+            | {"rules": LEARNER_RULES},
+            _meta(
+                "rbac.authorization.k8s.io/v1", "ClusterRole", self.reader_role, None, self.labels()
+            )
+            | {"rules": READER_RULES},
+            _meta(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRoleBinding",
+                self.reader_role,
+                None,
+                self.labels(),
+            )
+            | {
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": self.reader_role,
+                },
+                "subjects": subjects,
+            },
+        ]
+
+    def learner_objects(self, learner: Learner) -> list[Object]:
+        """Namespaces first, then the ServiceAccount, then each namespace's rules and limits."""
+        labels = self.labels(learner)
+        home = learner.home(self.name)
+        found: list[Object] = [
+            _meta("v1", "Namespace", ns, None, labels | POD_SECURITY)
+            for ns in self.namespaces(learner)
+        ]
+        found.append(_meta("v1", "ServiceAccount", SERVICE_ACCOUNT, home, labels))
+        for ns in self.namespaces(learner):
+            found += [
+                _meta("rbac.authorization.k8s.io/v1", "RoleBinding", "learner", ns, labels)
+                | {
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "ClusterRole",
+                        "name": self.learner_role,
+                    },
+                    "subjects": [
+                        {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": home}
+                    ],
+                },
+                _meta("v1", "ResourceQuota", "learner", ns, labels)
+                | {"spec": {"hard": self.quota}},
+                _meta("v1", "LimitRange", "learner", ns, labels)
+                | {"spec": {"limits": [{"type": "Container", **LIMITS}]}},
+            ]
+        return found
+
+
+def _meta(
+    api_version: str, kind: str, name: str, namespace: str | None, labels: dict[str, str]
+) -> Object:
+    metadata: Object = {"name": name, "labels": dict(labels)}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+
+
+def crd() -> Object:
+    """``LabProgress``: one lab step of one learner, written by the learner's checks."""
+    string = {"type": "string"}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": CRD_NAME, "labels": {MANAGED_LABEL: MANAGER}},
+        "spec": {
+            "group": reporting.GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "plural": reporting.PLURAL,
+                "singular": "labprogress",
+                "kind": reporting.KIND,
+                "shortNames": ["lp"],
+                "categories": ["workshop"],
+            },
+            "versions": [
+                {
+                    "name": reporting.VERSION,
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "required": ["lab", "step", "state"],
+                                    "properties": {
+                                        "learner": string,
+                                        "lab": string,
+                                        "step": string,
+                                        "state": {
+                                            "type": "string",
+                                            "enum": ["passed", "failed", "skipped"],
+                                        },
+                                        "passed": {"type": "boolean"},
+                                        "attempts": {"type": "integer", "minimum": 0},
+                                        "failures": {"type": "integer", "minimum": 0},
+                                        "message": {"type": "string", "maxLength": 1000},
+                                        "started": {"type": "string", "format": "date-time"},
+                                        "updated": {"type": "string", "format": "date-time"},
+                                        "completed": {"type": "string", "format": "date-time"},
+                                    },
+                                }
+                            },
+                        }
+                    },
+                    "additionalPrinterColumns": [
+                        {"name": "Lab", "type": "string", "jsonPath": ".spec.lab"},
+                        {"name": "Step", "type": "string", "jsonPath": ".spec.step"},
+                        {"name": "State", "type": "string", "jsonPath": ".spec.state"},
+                        {"name": "Attempts", "type": "integer", "jsonPath": ".spec.attempts"},
+                        {"name": "Updated", "type": "date", "jsonPath": ".spec.updated"},
+                    ],
+                }
+            ],
+        },
+    }

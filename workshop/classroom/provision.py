@@ -1,0 +1,253 @@
+"""``create``, ``delete`` and ``status`` of a class on one cluster, with the instructor's
+(admin) kubeconfig. Server-side apply throughout, so creating again re-issues tokens and
+repairs what is missing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from workshop.classroom import kubeconfigs, sheet
+from workshop.classroom.plan import CRD_NAME, MANAGED_LABEL, MANAGER, SERVICE_ACCOUNT, ClassPlan
+from workshop.classroom.roster import Learner
+from workshop.cluster import Cluster
+from workshop.course import reporting
+from workshop.errors import ClusterError, WorkshopError
+
+WORKERS = 4  # the client's connection pool holds 4 per host
+TOKEN_MIN = 600  # kube-apiserver refuses a TokenRequest shorter than 10 minutes
+EXPIRES_ANNOTATION = "workshop.dev/token-expires"
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Issued:
+    learner: Learner
+    kubeconfig: Path
+    expires: str
+
+
+@dataclass
+class Created:
+    plan: ClassPlan
+    seats: list[Issued]
+    out: Path
+    sheets: list[Path]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def create(
+    admin: Cluster,
+    plan: ClassPlan,
+    out: Path,
+    *,
+    token_seconds: int = 8 * 3600,
+    server: str | None = None,
+    say: Say | None = None,
+) -> Created:
+    """Create (or complete) the class, then write one kubeconfig per learner and the sheet."""
+    tell = say or (lambda _: None)
+    if token_seconds < TOKEN_MIN:
+        raise WorkshopError(
+            f"tokens must last at least {TOKEN_MIN}s (kube-apiserver's minimum)",
+            hint="e.g. --hours 8 for a day's class",
+        )
+    url, ca = kubeconfigs.server_and_ca(admin.kubeconfig_paths, admin.context)
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    tell(f"installing the {reporting.KIND} CRD and the class's roles")
+    cluster_objects = plan.cluster_objects()
+    admin.api.apply(cluster_objects[0])
+    _wait_established(admin)
+    for obj in cluster_objects[1:]:
+        admin.api.apply(obj)
+    seconds["cluster objects"] = time.monotonic() - started
+
+    started = time.monotonic()
+    tell(f"creating namespaces, rights and quotas for {len(plan.learners)} learners")
+
+    def one(learner: Learner) -> None:
+        for obj in plan.learner_objects(learner):
+            admin.api.apply(obj)
+
+    _each(one, plan.learners)
+    seconds["learners"] = time.monotonic() - started
+
+    started = time.monotonic()
+    tell("issuing tokens and writing kubeconfigs")
+
+    def issue(learner: Learner) -> Issued:
+        token, expires = request_token(admin, learner.home(plan.name), token_seconds)
+        config = kubeconfigs.build(
+            class_name=plan.name,
+            learner=learner.id,
+            server=server or url,
+            ca=ca,
+            token=token,
+            home=learner.home(plan.name),
+            prefix=learner.prefix(plan.name),
+        )
+        path = out / f"{learner.id}.kubeconfig"
+        kubeconfigs.write(path, config)
+        return Issued(learner, path, expires)
+
+    seats = _each(issue, plan.learners)
+    seconds["tokens"] = time.monotonic() - started
+    sheets = sheet.write(out, plan, seats, server=server or url)
+    return Created(plan, seats, out, sheets, seconds)
+
+
+def request_token(admin: Cluster, home: str, seconds: int) -> tuple[str, str]:
+    """A TokenRequest for the learner's ServiceAccount: ``(token, expiration time)``."""
+    path = f"/api/v1/namespaces/{home}/serviceaccounts/{SERVICE_ACCOUNT}/token"
+    body = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenRequest",
+        "spec": {"expirationSeconds": seconds},
+    }
+    answer = admin.api.request("POST", path, body=body)
+    expires = str(answer["status"]["expirationTimestamp"])
+    admin.api.request(
+        "PATCH",
+        f"/api/v1/namespaces/{home}/serviceaccounts/{SERVICE_ACCOUNT}",
+        body={"metadata": {"annotations": {EXPIRES_ANNOTATION: expires}}},
+        content_type="application/merge-patch+json",
+    )
+    return str(answer["status"]["token"]), expires
+
+
+def delete(
+    admin: Cluster, name: str, *, wait: bool = True, say: Say | None = None, timeout: float = 600.0
+) -> int:
+    """Remove every namespace and role of the class; the CRD goes with the last class.
+
+    The number of namespaces deleted.
+    """
+    tell = say or (lambda _: None)
+    selector = f"{reporting.CLASS_LABEL}={name}"
+    namespaces = [
+        n["metadata"]["name"] for n in admin.api.list("v1", "Namespace", label_selector=selector)
+    ]
+    tell(f"deleting {len(namespaces)} namespaces of class {name}")
+    _each(lambda ns: admin.api.delete("v1", "Namespace", ns, None), namespaces)
+    for kind in ("ClusterRoleBinding", "ClusterRole"):
+        for obj in admin.api.list("rbac.authorization.k8s.io/v1", kind, label_selector=selector):
+            admin.api.delete("rbac.authorization.k8s.io/v1", kind, obj["metadata"]["name"], None)
+    if wait:
+        deadline = time.monotonic() + timeout
+        while admin.api.list("v1", "Namespace", label_selector=selector):
+            if time.monotonic() > deadline:
+                raise WorkshopError(
+                    f"namespaces of class {name} still being deleted after {timeout:.0f}s",
+                    hint=f"`kubectl get namespaces -l {selector}` shows them",
+                )
+            time.sleep(0.5)
+    others = admin.api.list(
+        "v1",
+        "Namespace",
+        label_selector=f"{MANAGED_LABEL}={MANAGER},{reporting.CLASS_LABEL}!={name}",
+    )
+    if not others:
+        admin.api.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", CRD_NAME, None)
+    return len(namespaces)
+
+
+@dataclass(frozen=True)
+class LearnerStatus:
+    learner: str
+    namespaces: int
+    pods: int
+    pods_allowed: int
+    steps_done: int
+    steps_failing: int
+    token_expires: str
+
+
+def status(admin: Cluster, name: str) -> list[LearnerStatus]:
+    """What exists of the class, per learner (an empty list: no such class)."""
+    selector = f"{reporting.CLASS_LABEL}={name}"
+    by_learner: dict[str, list[str]] = {}
+    for ns in admin.api.list("v1", "Namespace", label_selector=selector):
+        learner = ns["metadata"]["labels"].get(reporting.LEARNER_LABEL, "?")
+        by_learner.setdefault(learner, []).append(ns["metadata"]["name"])
+    quotas: dict[str, tuple[int, int]] = {}
+    for quota in admin.api.list("v1", "ResourceQuota", label_selector=selector):
+        learner = quota["metadata"]["labels"].get(reporting.LEARNER_LABEL, "?")
+        used = _count((quota.get("status") or {}).get("used", {}).get("pods"))
+        hard = _count((quota.get("status") or {}).get("hard", {}).get("pods"))
+        before = quotas.get(learner, (0, 0))
+        quotas[learner] = (before[0] + used, before[1] + hard)
+    progress = _progress(admin, selector)
+    tokens = {
+        sa["metadata"]["labels"].get(reporting.LEARNER_LABEL, "?"): (
+            sa["metadata"].get("annotations") or {}
+        ).get(EXPIRES_ANNOTATION, "")
+        for sa in admin.api.list("v1", "ServiceAccount", label_selector=selector)
+    }
+    found = []
+    for learner, namespaces in sorted(by_learner.items()):
+        specs = [p.get("spec") or {} for p in progress if _learner_of(p) == learner]
+        found.append(
+            LearnerStatus(
+                learner,
+                len(namespaces),
+                quotas.get(learner, (0, 0))[0],
+                quotas.get(learner, (0, 0))[1],
+                sum(1 for s in specs if s.get("state") == "passed"),
+                sum(1 for s in specs if s.get("state") == "failed"),
+                tokens.get(learner, ""),
+            )
+        )
+    return found
+
+
+def progress(admin: Cluster, name: str) -> list[dict[str, Any]]:
+    """Every LabProgress object of the class."""
+    return _progress(admin, f"{reporting.CLASS_LABEL}={name}")
+
+
+def _progress(admin: Cluster, selector: str) -> list[dict[str, Any]]:
+    try:
+        return admin.api.list(reporting.API_VERSION, reporting.KIND, label_selector=selector)
+    except ClusterError as e:
+        if e.status == 404:
+            return []
+        raise
+
+
+def _learner_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("labels", {}).get(reporting.LEARNER_LABEL, "?"))
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(str(value or "0"))
+    except ValueError:
+        return 0
+
+
+def _each(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(function, items))
+
+
+def _wait_established(admin: Cluster, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        crd = admin.api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", CRD_NAME, None)
+        conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+            return
+        if time.monotonic() > deadline:
+            raise WorkshopError(f"the CRD {CRD_NAME} was not established in {timeout:.0f}s")
+        time.sleep(0.2)
+
+
+def expires_in(expires: str) -> float:
+    """Seconds until an RFC 3339 time."""
+    return datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() - time.time()

@@ -1,0 +1,42 @@
+"""``ClassBoard``: the instructor's live board in a notebook (learners x lab steps).
+
+The same picture as ``workshop class board NAME`` puts on a loopback web page for the
+projector, kept current by a watch on the class's ``LabProgress`` objects.
+"""
+
+from __future__ import annotations
+
+import ipywidgets
+
+from workshop.classroom.board import STUCK_AFTER, Board, LiveBoard, render_html
+from workshop.cluster import Cluster
+from workshop.widgets.base import CommandLine, Widget
+from workshop.widgets.debounce import Debouncer
+
+
+class ClassBoard(Widget):
+    """``ClassBoard(admin_cluster, "k8s101")``; ``board.picture`` is the current ``Board``."""
+
+    def __init__(
+        self, cluster: Cluster, name: str, *, stuck_minutes: float = STUCK_AFTER / 60
+    ) -> None:
+        self.view = ipywidgets.HTML()
+        self.command = CommandLine(f"workshop class board {name}", label="on the projector")
+        super().__init__(self.view, self.command.widget)
+        self.live = LiveBoard(cluster.api, name, stuck_after=stuck_minutes * 60)
+        self._debounce = Debouncer(self._render, delay=0.2)
+        self.live.on_change = lambda _board: self._debounce.trigger()
+        self._claim(cluster.context, name)
+        self._render()
+        self.live.start()
+
+    @property
+    def picture(self) -> Board:
+        return self.live.board()
+
+    def _render(self) -> None:
+        self.view.value = render_html(self.live.board())
+
+    def stop(self) -> None:
+        self.live.stop()
+        self._debounce.close()
