@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,25 @@ PROBE_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="session")
-def cluster(sandbox: Any) -> Iterator[Cluster]:
+def cloud_home(sandbox_home: Path) -> Iterator[Path]:
+    """The session's workshop home for the OVHcloud labs: their checks and solutions call
+    ``workshop.tools.ovh.client()``, which starts the emulator there on first use (as
+    ``workshop cloud up`` would); it stops, with every managed cluster, at the end."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKSHOP_HOME", str(sandbox_home))
+        for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
+            mp.delenv(f"OVH_{name}", raising=False)
+        mp.delenv("OVH_CLOUD_PROJECT_SERVICE", raising=False)
+        try:
+            yield sandbox_home
+        finally:
+            from workshop.cloud import Emulator
+
+            Emulator(sandbox_home).down()
+
+
+@pytest.fixture(scope="session")
+def cluster(sandbox: Any, cloud_home: Path) -> Iterator[Cluster]:
     connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
     yield connected
     connected.close()
@@ -143,12 +162,12 @@ def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
         f"ran {actions.describe(lab, a)}"
         for s in reversed(lab.steps)
         for a in reversed(s.cleanup)
-        if a.kubectl is not None
+        if a.kubectl is not None or a.python is not None
     ]
 
 
 def test_workshop_solve_check_and_reset_from_the_command_line(
-    sandbox: Any, progress: course.ProgressStore
+    sandbox: Any, cloud_home: Path, progress: course.ProgressStore
 ) -> None:
     args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
     seams = Seams(progress=progress)

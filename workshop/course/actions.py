@@ -57,14 +57,18 @@ def run_action(cluster: Cluster, lab: Lab, action: Action) -> str:
         output = kubectl.run(cluster, *action.kubectl)
         return f"kubectl {shlex.join(action.kubectl)}: {output.strip()}"
     assert action.python is not None  # the schema gives exactly one action
-    function = _load_function(lab, action.python)
+    _call(cluster, lab, action.python)
+    return f"ran {action.python}"
+
+
+def _call(cluster: Cluster, lab: Lab, ref: str) -> None:
+    function = _load_function(lab, ref)
     try:
         function(SolutionContext(cluster, lab))
     except WorkshopError:
         raise
     except Exception as e:  # a lab's own code: report what it raised, without a traceback
-        raise WorkshopError(f"{action.python} failed: {type(e).__name__}: {e}") from e
-    return f"ran {action.python}"
+        raise WorkshopError(f"{ref} failed: {type(e).__name__}: {e}") from e
 
 
 def run_cleanup(
@@ -73,6 +77,9 @@ def run_cleanup(
     """Run one cleanup action; for a deletion, what to wait for (object and namespace)."""
     if action.kubectl is not None:
         kubectl.run(cluster, *action.kubectl)
+        return None
+    if action.python is not None:
+        _call(cluster, lab, action.python)  # it waits for what it removes
         return None
     target = action.target
     namespace = action.namespace or lab.namespace
@@ -87,11 +94,12 @@ def describe(lab: Lab, action: Action | CleanupAction) -> str:
     if isinstance(action, CleanupAction):
         if action.kubectl is not None:
             return "kubectl " + shlex.join(action.kubectl)
-        return action.target.kubectl("delete", action.namespace or lab.namespace)
-    if action.apply is not None:
+        if action.python is None:
+            return action.target.kubectl("delete", action.namespace or lab.namespace)
+    elif action.apply is not None:
         path = f"{lab.dir.parent.name}/{lab.id}/{action.apply}"
         return f"kubectl apply -n {lab.namespace} -f {path}"
-    if action.kubectl is not None:
+    elif action.kubectl is not None:
         return "kubectl " + shlex.join(action.kubectl)
     assert action.python is not None
     module, function = action.python.split(":")

@@ -229,6 +229,9 @@ def _cross_checks(lab: Lab) -> Iterator[tuple[str, str]]:
                 yield from _check_manifests(lab, action.apply, f"{where}.apply")
             if action.python is not None:
                 yield from _check_python(lab, action.python, f"{where}.python")
+        for j, cleanup in enumerate(step.cleanup):
+            if cleanup.python is not None:
+                yield from _check_python(lab, cleanup.python, f"steps[{i}].cleanup[{j}].python")
     names = [f.name for f in lab_folders(lab.dir.parent)]
     for i, ref in enumerate(lab.spec.prerequisites):
         if not any(ref in (name, name[:2]) for name in names):

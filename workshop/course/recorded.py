@@ -2,7 +2,9 @@
 
 ``RecordedCluster(objects, pages=...)`` reads like ``workshop.kubeapi.KubeApi``: objects
 without ``metadata.namespace`` are cluster-wide; ``pages`` maps URLs to the web answer (or
-to the ``OSError`` a dead address gives). Every call is kept in ``calls``.
+to the ``OSError`` a dead address gives); ``cloud`` stands for the OVHcloud API (anything
+with ``get``/``post``, as ``ovh.Client``) and ``managed`` maps a managed cluster's name to
+the ``RecordedCluster`` inside it. Every call is kept in ``calls``.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ class RecordedCluster:
         *,
         pages: Mapping[str, HttpAnswer | OSError] | None = None,
         context: str = "recorded",
+        cloud: Any = None,
+        managed: Mapping[str, RecordedCluster] | None = None,
     ) -> None:
         self.objects: list[Object] = list(objects)
         self.pages = dict(pages or {})
+        self.cloud = cloud
+        self.managed_clusters = dict(managed or {})
         self.context = context
         self.calls: list[tuple[str, ...]] = []
 
@@ -56,6 +62,11 @@ class RecordedCluster:
             for obj in self._of(api_version, kind, namespace)
             if selectors.matches(label_selector, obj["metadata"].get("labels"))
         ]
+
+    def managed(self, name: str) -> RecordedCluster | None:
+        """The cluster inside the managed cluster ``name`` (``in_managed_cluster`` checks)."""
+        self.calls.append(("managed", name))
+        return self.managed_clusters.get(name)
 
     def http_get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
         self.calls.append(("http_get", url))

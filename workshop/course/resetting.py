@@ -41,7 +41,7 @@ def reset(
                 ) from e
             if deleted:
                 pending.append(deleted)
-            elif action.kubectl is not None:
+            elif action.kubectl is not None or action.python is not None:
                 commands.append(actions.describe(lab, action))
     _wait_gone(cluster, lab, pending, timeout)
     return [f"removed {target.show()}" for target, _ in pending] + [f"ran {c}" for c in commands]

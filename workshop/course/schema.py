@@ -226,7 +226,7 @@ class NodeCountCheck(_Check, _Counted):
     _check_selector = field_validator("selector")(_selector)
 
 
-Check = Annotated[
+KubeCheck = Annotated[
     ExistsCheck
     | AbsentCheck
     | RolloutCheck
@@ -235,6 +235,70 @@ Check = Annotated[
     | HelmReleaseCheck
     | ConditionCheck
     | NodeCountCheck,
+    Field(discriminator="kind"),
+]
+
+
+def _field_shorthand(value: Any) -> Any:
+    # `fields: {status: READY}` is short for `[{path: status, equals: READY}]`
+    if isinstance(value, dict):
+        return [{"path": k, "equals": v} for k, v in value.items()]
+    return value
+
+
+class OvhClusterCheck(_Check):
+    """A Managed Kubernetes cluster of the OVHcloud API, found by ``cluster`` name, has
+    ``fields`` (as ``GET /cloud/project/{serviceName}/kube/{kubeId}`` shows them)."""
+
+    kind: Literal["ovh_cluster"]
+    cluster: Text
+    fields: list[FieldTest] = []
+
+    _shorthand = field_validator("fields", mode="before")(_field_shorthand)
+
+
+class OvhNodePoolCheck(_Check):
+    """A node pool (by name) of a Managed Kubernetes cluster (by name) has ``fields``."""
+
+    kind: Literal["ovh_nodepool"]
+    cluster: Text
+    pool: Text
+    fields: list[FieldTest] = []
+
+    _shorthand = field_validator("fields", mode="before")(_field_shorthand)
+
+
+class OvhIpRestrictionsCheck(_Check):
+    """A Managed Kubernetes cluster's API server accepts only some addresses, ``includes``
+    among them (``GET .../kube/{kubeId}/ipRestrictions``)."""
+
+    kind: Literal["ovh_ip_restrictions"]
+    cluster: Text
+    includes: Annotated[list[Text], Field(min_length=1)]
+
+
+class ManagedClusterCheck(_Check):
+    """A check run inside a Managed Kubernetes cluster, through the kubeconfig the OVHcloud
+    API hands out for it (``POST .../kube/{kubeId}/kubeconfig``)."""
+
+    kind: Literal["in_managed_cluster"]
+    cluster: Text
+    check: KubeCheck
+
+
+Check = Annotated[
+    ExistsCheck
+    | AbsentCheck
+    | RolloutCheck
+    | PodsReadyCheck
+    | HttpCheck
+    | HelmReleaseCheck
+    | ConditionCheck
+    | NodeCountCheck
+    | OvhClusterCheck
+    | OvhNodePoolCheck
+    | OvhIpRestrictionsCheck
+    | ManagedClusterCheck,
     Field(discriminator="kind"),
 ]
 CHECK_MODELS: tuple[type[_Check], ...] = (
@@ -246,7 +310,12 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     HelmReleaseCheck,
     ConditionCheck,
     NodeCountCheck,
+    OvhClusterCheck,
+    OvhNodePoolCheck,
+    OvhIpRestrictionsCheck,
+    ManagedClusterCheck,
 )
+CLOUD_CHECKS = (OvhClusterCheck, OvhNodePoolCheck, OvhIpRestrictionsCheck, ManagedClusterCheck)
 CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
 
 
@@ -279,23 +348,25 @@ class Action(Model):
 
 class CleanupAction(Model):
     """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
-    or in another namespace) or ``kubectl`` arguments (e.g. remove a node label)."""
+    or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
+    ``python: module:function`` (e.g. delete what the lab created through a cloud API)."""
 
     delete: str | None = None
     api_version: str | None = None
     namespace: str | None = None
     kubectl: list[str] | None = None
+    python: Annotated[str, Field(pattern=r"^[A-Za-z_]\w*:[A-Za-z_]\w*$")] | None = None
 
     _split = field_validator("kubectl", mode="before")(_command)
 
     @model_validator(mode="after")
     def _one(self) -> CleanupAction:
-        if _exactly_one(self, ("delete", "kubectl")) == "delete":
+        if _exactly_one(self, ("delete", "kubectl", "python")) == "delete":
             name = objects.parse(self.delete or "", self.api_version)
             if name.name is None:
                 raise ValueError(f"delete needs a name: {name.kind}/NAME")
         elif self.api_version or self.namespace:
-            raise ValueError("api_version and namespace go with delete, not kubectl")
+            raise ValueError("api_version and namespace go with delete only")
         return self
 
     @property

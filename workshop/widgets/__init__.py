@@ -12,6 +12,8 @@ Public API::
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
+    widgets.ClusterWizard(api)                            # OVHcloud: create a managed cluster
+    widgets.CostMeter(api, "prices.yaml", prefix="lab-08")  # its price, teardown, leftovers
 
 Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
 this package talks to clusters only through a kubeconfig: it may never import
@@ -20,6 +22,7 @@ this package talks to clusters only through a kubeconfig: it may never import
 
 from workshop.widgets.applybox import ApplyBox
 from workshop.widgets.checkbutton import CheckButton
+from workshop.widgets.cloud import ClusterWizard, CostMeter
 from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
@@ -36,6 +39,8 @@ __all__ = [
     "CheckFailed",
     "ClusterPicture",
     "ClusterView",
+    "ClusterWizard",
+    "CostMeter",
     "LogView",
     "ManifestError",
     "NodeBox",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import helm, objects, web, workloads
+from workshop.course.checks import cloud, helm, objects, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -21,7 +21,11 @@ from workshop.course.schema import (
     ExistsCheck,
     HelmReleaseCheck,
     HttpCheck,
+    ManagedClusterCheck,
     NodeCountCheck,
+    OvhClusterCheck,
+    OvhIpRestrictionsCheck,
+    OvhNodePoolCheck,
     PodsReadyCheck,
     RolloutCheck,
     Step,
@@ -39,6 +43,9 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     NodeCountCheck: workloads.node_count,
     HttpCheck: web.answers,
     HelmReleaseCheck: helm.deployed,
+    OvhClusterCheck: cloud.cluster,
+    OvhNodePoolCheck: cloud.nodepool,
+    OvhIpRestrictionsCheck: cloud.ip_restrictions,
 }
 
 
@@ -49,7 +56,10 @@ def run_check(reader: Reader, check: Check, *, namespace: str) -> CheckResult:
     that cannot be reached, or refuses to answer, raises ``ClusterError``.
     """
     try:
-        result = _RUNNERS[type(check)](reader, check, check.namespace or namespace)
+        if isinstance(check, ManagedClusterCheck):
+            result = cloud.in_managed_cluster(reader, check, namespace, run=_run_inner)
+        else:
+            result = _RUNNERS[type(check)](reader, check, check.namespace or namespace)
     except ClusterError as e:
         if e.status != 404:
             raise
@@ -57,6 +67,10 @@ def run_check(reader: Reader, check: Check, *, namespace: str) -> CheckResult:
     if not result.passed and check.hint:
         result = replace(result, hint=check.hint)
     return result
+
+
+def _run_inner(reader: Reader, check: Check, namespace: str) -> CheckResult:
+    return run_check(reader, check, namespace=namespace)
 
 
 @dataclass(frozen=True)
