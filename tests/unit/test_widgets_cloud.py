@@ -117,6 +117,10 @@ def test_the_wizard_offers_what_the_capabilities_list_and_shows_the_call() -> No
         "nodepool": {"name": "default-pool", "flavorName": "b3-16", "desiredNodes": 2},
     }
     assert wizard.command.command.startswith(f"api.post('{P}/kube', name='lab-08'")
+    assert list(wizard.version.options) == ["latest (the API's default)"]
+    other = widgets.ClusterWizard(api, nodes=0, versions=["1.31"])  # type: ignore[arg-type]
+    other.version.value = "1.31"
+    assert other.body()["version"] == "1.31" and "version='1.31'" in other.command.command
 
 
 def test_the_wizard_creates_once_and_waits_until_ready() -> None:

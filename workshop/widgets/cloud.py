@@ -37,7 +37,12 @@ def _call(method: str, path: str, **body: Any) -> str:
 
 
 class ClusterWizard(Widget):
-    """Name, region, version, flavor and size; **Create** does ``POST .../kube``."""
+    """Name, region, version, flavor and size; **Create** does ``POST .../kube``.
+
+    Regions and flavors come from the capabilities endpoints. The API has none for
+    versions (they are an enum of its schema, ``cloud.kube.VersionEnum``): without a
+    version it installs the latest, and ``versions=["1.31", ...]`` offers others.
+    """
 
     def __init__(
         self,
@@ -47,6 +52,7 @@ class ClusterWizard(Widget):
         region: str = "GRA11",
         flavor: str = "b3-8",
         nodes: int = 1,
+        versions: list[str] | None = None,
         timeout: float = mks.WAIT_TIMEOUT,
     ) -> None:
         self.api = api
@@ -58,7 +64,9 @@ class ClusterWizard(Widget):
         self.region = ipywidgets.Dropdown(
             options=regions, value=region if region in regions else regions[0], description="region"
         )
-        self.version = ipywidgets.Dropdown(options=[LATEST], value=LATEST, description="version")
+        self.version = ipywidgets.Dropdown(
+            options=[LATEST, *(versions or [])], value=LATEST, description="version"
+        )
         self.flavor = ipywidgets.Dropdown(description="flavor")
         self.nodes = ipywidgets.IntSlider(value=nodes, min=0, max=5, description="nodes")
         self.button = ipywidgets.Button(description="Create", button_style="primary", icon="cloud")
@@ -76,7 +84,7 @@ class ClusterWizard(Widget):
         self.box.add_class("workshop-clusterwizard")
         self._load_flavors(flavor)
         self.region.observe(lambda _change: self._load_flavors(self.flavor.value), names="value")
-        for control in (self.name, self.region, self.flavor, self.nodes):
+        for control in (self.name, self.region, self.version, self.flavor, self.nodes):
             control.observe(lambda _change: self._show_call(), names="value")
         self.button.on_click(lambda _button: self._on_click())
         self._show_call()
