@@ -191,6 +191,21 @@ def test_port_forward_to_a_pod_and_to_a_service(kubectl: Kubectl, hello: str) ->
     assert status == 200 and headers["X-Sandbox-Pod"] in page
 
 
+def test_two_load_balancers_on_port_80_get_their_own_addresses(
+    kubectl: Kubectl, hello: str
+) -> None:
+    ns = "lb-second"
+    kubectl("create", "namespace", ns)
+    kubectl("create", "deployment", "web", "--image=nginx", "-n", ns)
+    kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s")
+    kubectl("expose", "deployment", "web", "--type=LoadBalancer", "--port=80", "-n", ns)
+    first, second = lb_url(kubectl, hello, "hello"), lb_url(kubectl, ns, "web")
+    assert first != second
+    assert "Hello World!" in get(first)[1]
+    assert "Welcome to nginx!" in get(second)[1]
+    kubectl("delete", "namespace", ns, "--wait=false")
+
+
 def test_no_ready_endpoint_means_503(kubectl: Kubectl) -> None:
     ns = "lb-empty"
     kubectl("create", "namespace", ns)
@@ -380,10 +395,18 @@ def test_an_unknown_image_ends_in_image_pull_back_off(kubectl: Kubectl) -> None:
         what="ImagePullBackOff",
     )
     assert obj(kubectl, "pod", "typo")["status"]["phase"] == "Pending"
-    said = events(kubectl, "typo")
+    # events are written beside the status, as the kubelet does: wait for the last one
+    said = wait_for(
+        lambda: (
+            e
+            if 'BackOff: Back-off pulling image "nginx:doesnotexist"'
+            in (e := events(kubectl, "typo"))
+            else None
+        ),
+        what="the BackOff event",
+    )
     assert any(e.startswith('Failed: Failed to pull image "nginx:doesnotexist"') for e in said)
     assert "Failed: Error: ErrImagePull" in said
-    assert 'BackOff: Back-off pulling image "nginx:doesnotexist"' in said
     assert "ImagePullBackOff" in kubectl("get", "pod", "typo")
 
 
@@ -496,6 +519,60 @@ def test_the_default_pool_and_its_nodes(scaling_box: Sandbox) -> None:
         check=False,
     )
     assert refused.returncode != 0 and "flavor cannot be changed" in refused.stderr
+
+
+def test_a_deployment_that_does_not_fit_scales_the_pool_up_then_down(scaling_box: Sandbox) -> None:
+    kubectl = Kubectl(scaling_box.kubeconfig)
+    kubectl("apply", "-f", "-", input=POOL)
+    wait_for(
+        lambda: len(obj(kubectl, "nodes", "-l", "nodepool=burst")["items"]) == 1,
+        what="the pool's node",
+    )
+    kubectl("apply", "-f", "-", input=BIG)  # 4 x 1 CPU: a b3-8 node takes one
+    kubectl("rollout", "status", "deployment/big", "--timeout=120s")
+    assert obj(kubectl, "nodepool", "burst")["spec"]["desiredNodes"] == 4
+    assert len(obj(kubectl, "nodes", "-l", "nodepool=burst")["items"]) == 4
+    pool_events = events(kubectl, "burst")
+    assert any(
+        e.startswith("ScaledUpGroup: Scale-up: setting group burst size to") for e in pool_events
+    )
+    pod_events = [
+        e
+        for p in pods(kubectl, "default", "app=big")
+        for e in events(kubectl, p["metadata"]["name"])
+    ]
+    assert any(
+        e.startswith("TriggeredScaleUp: pod triggered scale-up: [{burst 1->") for e in pod_events
+    )
+
+    kubectl("scale", "deployment/big", "--replicas=1")
+    wait_for(
+        lambda: len(obj(kubectl, "nodes", "-l", "nodepool=burst")["items"]) == 1,
+        timeout=120,
+        what="the autoscaler to remove the idle nodes",
+    )
+    assert obj(kubectl, "nodepool", "burst")["spec"]["desiredNodes"] == 1  # minNodes
+    assert any("Scale-down: removing" in e for e in events(kubectl, "burst"))
+    assert pods(kubectl, "default", "app=big")[0]["status"]["phase"] == "Running"
+
+
+def test_pods_that_fit_no_pool_say_why(scaling_box: Sandbox) -> None:
+    kubectl = Kubectl(scaling_box.kubeconfig)
+    overrides = {
+        "spec": {
+            "nodeSelector": {"workload": "burst"},
+            "containers": [
+                {"name": "huge", "image": "nginx", "resources": {"requests": {"cpu": "16"}}}
+            ],
+        }
+    }
+    kubectl("run", "huge", "--image=nginx", f"--overrides={json.dumps(overrides)}")
+    said = wait_for(
+        lambda: [e for e in events(kubectl, "huge") if e.startswith("NotTriggerScaleUp")],
+        what="the autoscaler's refusal",
+    )
+    assert "Insufficient cpu" in said[0]
+    assert obj(kubectl, "nodepool", "burst")["spec"]["desiredNodes"] == 1
 
 
 def test_resizing_the_default_pool_with_up(scaling_box: Sandbox) -> None:

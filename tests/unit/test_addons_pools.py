@@ -202,3 +202,12 @@ def test_pending_pods_that_fit_a_node_that_just_joined_scale_nothing() -> None:
     pending = [pod("p0", cpu="1"), pod("p1", cpu="1")]
     left = scaling.unplaceable(pending, [scaling.shape_of(joined, [])])
     assert [p["metadata"]["name"] for p in left] == ["p1"]  # one 1-CPU pod per b3-8 node
+
+
+def test_a_ready_node_still_tainted_not_ready_is_on_its_way() -> None:
+    joining = node("burst", 1, ready=True)
+    joining["spec"]["taints"] = [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]
+    assert pools.is_ready(joining) and not pools.settled(joining)
+    joining["spec"]["taints"] = []
+    assert pools.settled(joining)
+    assert not pools.settled(node("burst", 2, ready=False))

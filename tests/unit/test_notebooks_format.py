@@ -58,9 +58,8 @@ def test_every_step_has_its_check_cell_in_order(path: Path) -> None:
     steps = [s.id for s in lab.steps]
     assert list(dict.fromkeys(checked)) == steps  # each step, in order (a step may check twice)
     for cell in code_cells(nb):
-        for step_id in CHECK.findall(cell.source):
-            if "nbval-skip" in cell.metadata.get("tags", []):  # only until every sandbox has LBs
-                assert "loadbalancer" in lab.step(step_id).requires, f"{step_id} must be tested"
+        if CHECK.search(cell.source):  # nbval runs every check cell: no step goes untested
+            assert "nbval-skip" not in cell.metadata.get("tags", []), cell.source[:60]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

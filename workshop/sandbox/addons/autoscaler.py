@@ -109,7 +109,7 @@ class Autoscaler(Controller):
         usable = [
             scaling.shape_of(n, pods)
             for n in nodes
-            if pools.is_ready(n) and not pools.marked(n) and not n["spec"].get("unschedulable")
+            if pools.settled(n) and not pools.marked(n) and not n["spec"].get("unschedulable")
         ]
         pending = scaling.unplaceable(pending, usable)
         if not pending:
@@ -120,7 +120,7 @@ class Autoscaler(Controller):
                 name,
                 self._desired(pool),
                 pool["spec"].get("maxNodes", node_specs.MAX_POOL_NODES),
-                len([n for n in pools.members(name, nodes) if pools.is_ready(n)]),
+                len([n for n in pools.members(name, nodes) if pools.settled(n)]),
                 template_shape(pool),
             )
             for name, pool in sorted(by_name.items())
@@ -183,7 +183,7 @@ class Autoscaler(Controller):
                 self._set_desired(pool, wanted)
             return
         recently = now - self.last_scale_up.get(name, -1e9)
-        mine = [n for n in members if pools.is_ready(n)]
+        mine = [n for n in members if pools.settled(n)]
         if len(mine) < desired or recently < self.settings.scale_down_delay_after_add_seconds:
             return  # still growing, or grew a moment ago
         ripe: list[tuple[float, dict[str, Any]]] = []
@@ -195,7 +195,7 @@ class Autoscaler(Controller):
                 scaling.shape_of(n, pods)
                 for n in nodes
                 if n["metadata"]["name"] != node_name
-                and pools.is_ready(n)
+                and pools.settled(n)
                 and not pools.marked(n)
                 and not n.get("spec", {}).get("unschedulable")
             ]

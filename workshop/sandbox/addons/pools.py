@@ -29,6 +29,24 @@ def is_ready(node: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
+# Taints a new node carries until the node lifecycle controller sees it Ready.
+STARTUP_TAINTS = frozenset(
+    {
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+        "node.cloudprovider.kubernetes.io/uninitialized",
+    }
+)
+
+
+def settled(node: dict[str, Any]) -> bool:
+    """Ready, and rid of its start-up taints: the scheduler can place pods on it now. (A
+    node can report Ready a moment before the controller-manager lifts ``not-ready``; the
+    cluster autoscaler counts such a node as still on its way, and so do we.)"""
+    taints = node.get("spec", {}).get("taints") or []
+    return is_ready(node) and not any(t["key"] in STARTUP_TAINTS for t in taints)
+
+
 def marked(node: dict[str, Any]) -> bool:
     """Whether the autoscaler chose this node for removal."""
     return any(t["key"] == TO_BE_DELETED for t in node.get("spec", {}).get("taints") or [])
