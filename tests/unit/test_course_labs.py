@@ -160,7 +160,8 @@ BAD = {
     "unknown check kind": (
         mutate("kind: exists", "kind: exist"),
         f"{FILE}: steps[0].checks[0].kind: unknown check kind 'exist'; known: absent, "
-        "condition, exists, helm_release, http, node_count, pods_ready, rollout",
+        "condition, exists, helm_release, http, in_managed_cluster, node_count, ovh_cluster, "
+        "ovh_ip_restrictions, ovh_nodepool, pods_ready, rollout",
     ),
     "check without kind": (
         mutate("{kind: pods_ready, selector: app=web, count: 2}", "{selector: app=web}"),
@@ -263,7 +264,8 @@ def test_every_problem_of_a_file_is_reported(tmp_path: Path) -> None:
     assert lines == [
         f"{FILE}: duration: input should be greater than 0",
         f"{FILE}: steps[0].checks[0].kind: unknown check kind 'exist'; known: absent, "
-        "condition, exists, helm_release, http, node_count, pods_ready, rollout",
+        "condition, exists, helm_release, http, in_managed_cluster, node_count, ovh_cluster, "
+        "ovh_ip_restrictions, ovh_nodepool, pods_ready, rollout",
     ]
 
 
