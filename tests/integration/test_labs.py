@@ -167,7 +167,7 @@ def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
 
 
 def test_workshop_solve_check_and_reset_from_the_command_line(
-    sandbox: Any, cloud_home: Path, progress: course.ProgressStore
+    sandbox: Any, progress: course.ProgressStore
 ) -> None:
     args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
     seams = Seams(progress=progress)
