@@ -175,7 +175,21 @@ def update_policy(lab: SolutionContext) -> None:
 
 
 def teardown(lab: SolutionContext) -> None:
-    """Delete every cluster named lab-08* (its pools and nodes go with it) and wait until gone"""
+    """Delete every cluster named lab-08* (its pools and nodes go with it) and wait until gone
+
+    On the real API it deletes nothing: real clusters go only through the cost meter's
+    Tear down, which asks for a confirmation first.
+    """
     api, project = _api()
+    if ovh_tools.real_endpoint() is not None:
+        left = mks.leftovers(api, project, NAME)
+        if left:
+            raise CloudError(
+                "the lab's clusters still exist on your OVHcloud account (and cost money):\n"
+                + "\n".join(left),
+                hint="press Tear down in the notebook's cost meter (it asks you to confirm), "
+                "or delete them in the OVHcloud Control Panel",
+            )
+        return
     mks.teardown(api, project, NAME)
     mks.kubeconfig_path(NAME).unlink(missing_ok=True)
