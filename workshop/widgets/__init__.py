@@ -22,8 +22,8 @@ this package talks to clusters only through a kubeconfig: it may never import
 
 from workshop.widgets.applybox import ApplyBox
 from workshop.widgets.checkbutton import CheckButton
-from workshop.widgets.cloud import ClusterWizard, CostMeter
 from workshop.widgets.clusterview import ClusterView
+from workshop.widgets.costmeter import CostMeter
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
@@ -32,6 +32,7 @@ from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
 from workshop.widgets.table import ResourceTable
+from workshop.widgets.wizard import ClusterWizard
 
 __all__ = [
     "ApplyBox",
