@@ -1,9 +1,11 @@
 """Any Kubernetes object by apiVersion and kind, through the official client's ``ApiClient``.
 
-Public module: ``KubeApi`` reads (``get``, ``list``), server-side applies and deletes any
-object, built-in or custom, after discovering its resource name and scope from the API
-server, like kubectl does. ``http_get`` is the one call that is not the Kubernetes API: it
-asks a Service's public (LoadBalancer) address for a page, as a browser would.
+Public module: ``KubeApi`` reads (``get``, ``list``, a pod's ``logs``), server-side applies
+and deletes any object, built-in or custom, after discovering its resource name and scope
+from the API server, like kubectl does; it asks who may do what (``review_access``) and
+whether an object would be admitted (``dry_run_create``). ``http_get`` is the one call
+that is not the Kubernetes API: it asks a Service's public (LoadBalancer) address for a
+page, as a browser would.
 """
 
 from __future__ import annotations
@@ -75,12 +77,15 @@ class KubeApi:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float | None = None,
+        text: bool = False,
     ) -> Any:
-        """One API call; the parsed JSON answer, or ``ClusterError`` with the server's reason.
+        """One API call; the parsed JSON answer (with ``text``, the answer as text), or
+        ``ClusterError`` with the server's reason.
 
         ``body`` is JSON-encoded by the client, unless it is already a string.
         """
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+        accept = "text/plain, */*" if text else "application/json"
+        headers = {"Accept": accept, "Content-Type": content_type}
         try:
             serialized = self.api_client.param_serialize(
                 method,
@@ -103,6 +108,8 @@ class KubeApi:
                 "`kubectl cluster-info` shows what your context points to",
             ) from e
         if 200 <= status < 300:
+            if text:
+                return data.decode(errors="replace")
             return json.loads(data) if data else None
         raise _refusal(method, path, status, data, self.context)
 
@@ -181,6 +188,44 @@ class KubeApi:
                 return False
             raise
         return True
+
+    def logs(self, name: str, namespace: str, *, container: str | None = None) -> str:
+        """A pod's container log, as `kubectl logs` prints it."""
+        query = [("container", container)] if container else []
+        path = Resource("v1", "Pod", "pods", True).path(namespace, name) + "/log"
+        answer: str = self.request("GET", path, query=query, text=True)
+        return answer
+
+    def review_access(self, spec: Object) -> Object:
+        """Whether ``spec`` (a SubjectAccessReview's: user, groups, resourceAttributes) is
+        allowed: the review's ``status`` (``allowed``, ``reason``)."""
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": spec,
+        }
+        answer = self.request(
+            "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body=review
+        )
+        status: Object = answer.get("status") or {}
+        return status
+
+    def version(self) -> Object:
+        """The API server's version, as `kubectl version` reads it (``/version``)."""
+        answer: Object = self.request("GET", "/version")
+        return answer
+
+    def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
+        """Create ``obj`` with ``dryRun=All``: admission runs, nothing is stored."""
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if not (api_version and kind):
+            raise ClusterError("a manifest needs apiVersion and kind")
+        resource = self.resource(api_version, kind)
+        if resource.namespaced:
+            namespace = (obj.get("metadata") or {}).get("namespace") or namespace or "default"
+        query = [("dryRun", "All"), ("fieldManager", FIELD_MANAGER)]
+        created: Object = self.request("POST", resource.path(namespace), query=query, body=obj)
+        return created
 
     def http_get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
         """GET a page straight from its address (no proxy: these addresses are the cluster's)."""

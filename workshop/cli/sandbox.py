@@ -89,6 +89,8 @@ def status() -> None:
     out.print(f"kubeconfig: {st.kubeconfig}")
     if st.api_url:
         out.print(f"API:        {st.api_url}")
+    if st.etcd_url:
+        out.print(f"etcd:       {st.etcd_url} (no TLS, no authentication: loopback only)")
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:

@@ -2,18 +2,23 @@
 
 ``RecordedCluster(objects, pages=...)`` reads like ``workshop.kubeapi.KubeApi``: objects
 without ``metadata.namespace`` are cluster-wide; ``pages`` maps URLs to the web answer (or
-to the ``OSError`` a dead address gives); ``cloud`` stands for the OVHcloud API (anything
-with ``get``/``post``, as ``ovh.Client``) and ``managed`` maps a managed cluster's name to
-the ``RecordedCluster`` inside it. Every call is kept in ``calls``.
+to the ``OSError`` a dead address gives); ``logs`` maps ``namespace/pod`` (or
+``namespace/pod/container``) to a log; ``grants`` lists what is allowed as ``(user, verb,
+resource, namespace)`` (``deployments.apps``, ``pods``); ``refusals`` maps ``Kind/name`` to
+the message the API server refuses it with; ``server_version`` is what ``/version`` says;
+``cloud`` stands for the OVHcloud API (anything with ``get``/``post``, as ``ovh.Client``)
+and ``managed`` maps a managed cluster's name to the ``RecordedCluster`` inside it.
+Every call is kept in ``calls``.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from workshop.course import selectors
+from workshop.errors import ClusterError
 from workshop.kubeapi import HttpAnswer
 
 Object = dict[str, Any]
@@ -27,12 +32,24 @@ class RecordedCluster:
         objects: Iterable[Object] = (),
         *,
         pages: Mapping[str, HttpAnswer | OSError] | None = None,
+        logs: Mapping[str, str] | None = None,
+        grants: Collection[tuple[str, str, str, str]] = (),
+        refusals: Mapping[str, str] | None = None,
+        server_version: Object | None = None,
         context: str = "recorded",
         cloud: Any = None,
         managed: Mapping[str, RecordedCluster] | None = None,
     ) -> None:
         self.objects: list[Object] = list(objects)
         self.pages = dict(pages or {})
+        self.pod_logs = dict(logs or {})
+        self.grants = set(grants)
+        self.refusals = dict(refusals or {})
+        self.server_version = server_version or {
+            "major": "1",
+            "minor": "37",
+            "gitVersion": "v1.37.2",
+        }
         self.cloud = cloud
         self.managed_clusters = dict(managed or {})
         self.context = context
@@ -74,6 +91,34 @@ class RecordedCluster:
         if isinstance(answer, OSError):
             raise answer
         return answer
+
+    def logs(self, name: str, namespace: str, *, container: str | None = None) -> str:
+        self.calls.append(("logs", namespace, name, container or ""))
+        key = f"{namespace}/{name}" + (f"/{container}" if container else "")
+        if key not in self.pod_logs:
+            raise ClusterError(f'pods "{name}" not found', status=404)
+        return self.pod_logs[key]
+
+    def review_access(self, spec: Object) -> Object:
+        attributes = spec.get("resourceAttributes") or {}
+        resource = attributes.get("resource", "")
+        if attributes.get("group"):
+            resource += f".{attributes['group']}"
+        asked = (spec.get("user", ""), attributes.get("verb", ""), resource)
+        self.calls.append(("review_access", *asked, attributes.get("namespace", "")))
+        allowed = (*asked, attributes.get("namespace", "")) in self.grants
+        return {"allowed": allowed} if allowed else {"allowed": False, "reason": ""}
+
+    def version(self) -> Object:
+        self.calls.append(("version",))
+        return dict(self.server_version)
+
+    def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        self.calls.append(("dry_run_create", name, namespace or ""))
+        if name in self.refusals:
+            raise ClusterError(self.refusals[name], status=403)
+        return obj
 
     def _of(self, api_version: str, kind: str, namespace: str | None) -> builtins.list[Object]:
         return [

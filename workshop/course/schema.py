@@ -226,6 +226,85 @@ class NodeCountCheck(_Check, _Counted):
     _check_selector = field_validator("selector")(_selector)
 
 
+class LogCheck(_OnObject):
+    """A pod's container log (as `kubectl logs`) ``contains`` a line or phrase."""
+
+    kind: Literal["log"]
+    container: str | None = None  # default: the pod's only (first) container
+    contains: Text
+
+    @classmethod
+    def _kind_allowed(cls, kind: str) -> None:
+        if kind != "Pod":
+            raise ValueError(f"log reads a Pod's log, not a {kind}'s: Pod/NAME")
+
+
+class CanICheck(_Check):
+    """``user`` may (or, with ``allowed: false``, may not) ``verb`` a ``resource``, as
+    `kubectl auth can-i VERB RESOURCE --as USER` answers (a SubjectAccessReview)."""
+
+    kind: Literal["can_i"]
+    user: Annotated[str, Field(min_length=1)]  # e.g. system:serviceaccount:lab-07:developer
+    verb: Annotated[str, Field(pattern=r"^([a-z]+|\*)$")]
+    resource: Annotated[str, Field(pattern=r"^[a-z0-9*][-a-z0-9.*]*(/[a-z]+)?$")]
+    allowed: bool = True
+
+    @property
+    def group(self) -> str:
+        """``deployments.apps`` is in group ``apps``; ``pods`` in the core group."""
+        return self.resource.split("/")[0].partition(".")[2]
+
+    @property
+    def plural(self) -> str:
+        return self.resource.split("/")[0].partition(".")[0]
+
+    @property
+    def subresource(self) -> str:
+        return self.resource.partition("/")[2]
+
+
+class RefusedCheck(_Check):
+    """The cluster refuses to create ``manifest`` (tried as a server-side dry run, so
+    nothing is created), with a message that ``matches`` (a regular expression)."""
+
+    kind: Literal["refused"]
+    manifest: dict[str, Any]
+    matches: Text
+
+    @field_validator("manifest")
+    @classmethod
+    def _manifest(cls, value: dict[str, Any]) -> dict[str, Any]:
+        meta = value.get("metadata")
+        if not (value.get("apiVersion") and value.get("kind") and isinstance(meta, dict)):
+            raise ValueError("a manifest needs apiVersion, kind and metadata.name")
+        if not meta.get("name"):
+            raise ValueError("a manifest needs metadata.name")
+        return value
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise ValueError(f"bad regular expression {value!r}: {e}") from e
+        return value
+
+
+class ServerVersionCheck(_OnObject):
+    """A field of an object (e.g. a ConfigMap where a learner wrote down their upgrade plan)
+    names the API server's ``MAJOR.MINOR`` version, as `kubectl version` shows it."""
+
+    kind: Literal["server_version"]
+    path: str
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        fieldpath.parse(value)
+        return value
+
+
 KubeCheck = Annotated[
     ExistsCheck
     | AbsentCheck
@@ -234,7 +313,11 @@ KubeCheck = Annotated[
     | HttpCheck
     | HelmReleaseCheck
     | ConditionCheck
-    | NodeCountCheck,
+    | NodeCountCheck
+    | LogCheck
+    | CanICheck
+    | RefusedCheck
+    | ServerVersionCheck,
     Field(discriminator="kind"),
 ]
 
@@ -295,6 +378,10 @@ Check = Annotated[
     | HelmReleaseCheck
     | ConditionCheck
     | NodeCountCheck
+    | LogCheck
+    | CanICheck
+    | RefusedCheck
+    | ServerVersionCheck
     | OvhClusterCheck
     | OvhNodePoolCheck
     | OvhIpRestrictionsCheck
@@ -310,12 +397,15 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     HelmReleaseCheck,
     ConditionCheck,
     NodeCountCheck,
+    LogCheck,
+    CanICheck,
+    RefusedCheck,
+    ServerVersionCheck,
     OvhClusterCheck,
     OvhNodePoolCheck,
     OvhIpRestrictionsCheck,
     ManagedClusterCheck,
 )
-CLOUD_CHECKS = (OvhClusterCheck, OvhNodePoolCheck, OvhIpRestrictionsCheck, ManagedClusterCheck)
 CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
 
 

@@ -62,6 +62,7 @@ class Status:
     uptime: float | None = None
     profile: str | None = None
     components: list[ComponentStatus] = field(default_factory=list)
+    etcd_url: str | None = None  # plain HTTP on loopback, no authentication (lab 07 reads it)
 
 
 def _alive(pid: int, marker: str) -> bool:
@@ -192,7 +193,12 @@ class Sandbox:
         state = State.load(self.layout.state_file)
         api_url = f"https://{self._client_host(state)}:{state.ports.apiserver}" if state else None
         base = Status(
-            False, self.home, self.kubeconfig, api_url, profile=state.profile if state else None
+            False,
+            self.home,
+            self.kubeconfig,
+            api_url,
+            profile=state.profile if state else None,
+            etcd_url=f"http://127.0.0.1:{state.ports.etcd}" if state else None,
         )
         if state is None or not self.is_running():
             return base

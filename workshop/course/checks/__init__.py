@@ -11,23 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import cloud, helm, objects, web, workloads
+from workshop.course.checks import access, cloud, helm, logs, objects, versions, web, workloads
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
     AbsentCheck,
+    CanICheck,
     Check,
     ConditionCheck,
     ExistsCheck,
     HelmReleaseCheck,
     HttpCheck,
+    LogCheck,
     ManagedClusterCheck,
     NodeCountCheck,
     OvhClusterCheck,
     OvhIpRestrictionsCheck,
     OvhNodePoolCheck,
     PodsReadyCheck,
+    RefusedCheck,
     RolloutCheck,
+    ServerVersionCheck,
     Step,
 )
 from workshop.errors import ClusterError
@@ -43,6 +47,10 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     NodeCountCheck: workloads.node_count,
     HttpCheck: web.answers,
     HelmReleaseCheck: helm.deployed,
+    LogCheck: logs.contains,
+    CanICheck: access.can_i,
+    RefusedCheck: access.refused,
+    ServerVersionCheck: versions.names_server_version,
     OvhClusterCheck: cloud.cluster,
     OvhNodePoolCheck: cloud.nodepool,
     OvhIpRestrictionsCheck: cloud.ip_restrictions,

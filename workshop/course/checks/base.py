@@ -31,6 +31,23 @@ class Reader(Protocol):
         """GET a page at a Service's public address; ``OSError`` when nothing answers."""
         ...
 
+    def logs(self, name: str, namespace: str, *, container: str | None = None) -> str:
+        """A pod's container log, as `kubectl logs` prints it (``ClusterError`` if none)."""
+        ...
+
+    def review_access(self, spec: Object) -> Object:
+        """A SubjectAccessReview's ``status`` for ``spec`` (`kubectl auth can-i --as`)."""
+        ...
+
+    def version(self) -> Object:
+        """The API server's version (``/version``: major, minor, gitVersion...)."""
+        ...
+
+    def dry_run_create(self, obj: Object, *, namespace: str | None = None) -> Object:
+        """Create ``obj`` as a server-side dry run: nothing is stored; ``ClusterError`` with
+        the API server's words when it refuses."""
+        ...
+
 
 @dataclass(frozen=True)
 class CheckResult:
