@@ -8,9 +8,11 @@ this cluster lacks (``requires: [loadbalancer]``) are reported as skipped, with 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,26 +32,30 @@ PROBE_NAMESPACE = "workshop-capability-probe"
 PROBE_TIMEOUT = 10.0
 
 
-@pytest.fixture(scope="session")
-def cloud_home(sandbox_home: Path) -> Iterator[Path]:
-    """The session's workshop home for the OVHcloud labs: their checks and solutions call
-    ``workshop.tools.ovh.client()``, which starts the emulator there on first use (as
-    ``workshop cloud up`` would); it stops, with every managed cluster, at the end."""
+@pytest.fixture(scope="module", autouse=True)
+def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A workshop home of the tests' own for what labs start on demand (the emulated
+    OVHcloud API that `ovh_*` checks and the solutions of labs 08 and 10 reach); stopped at
+    the end, with every managed cluster."""
+    home = tmp_path_factory.mktemp("labs-home")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKSHOP_HOME", str(sandbox_home))
+        mp.setenv("WORKSHOP_HOME", str(home))
         for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
             mp.delenv(f"OVH_{name}", raising=False)
         mp.delenv("OVH_CLOUD_PROJECT_SERVICE", raising=False)
-        try:
-            yield sandbox_home
-        finally:
-            from workshop.cloud import Emulator
-
-            Emulator(sandbox_home).down()
+        yield
+    if (home / "ovh.conf").exists():
+        subprocess.run(
+            [sys.executable, "-m", "workshop.cli", "cloud", "down"],
+            env={**os.environ, "WORKSHOP_HOME": str(home)},
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="session")
-def cluster(sandbox: Any, cloud_home: Path) -> Iterator[Cluster]:
+def cluster(sandbox: Any) -> Iterator[Cluster]:
     connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
     yield connected
     connected.close()

@@ -533,16 +533,24 @@ def test_http_prefers_the_urls_a_local_load_balancer_announces() -> None:
 
 
 def helm_secret(
-    release: str, version: int, status: str, *, chart: str = "wordpress"
+    release: str,
+    version: int,
+    status: str,
+    *,
+    chart: str = "wordpress",
+    config: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> dict[str, Any]:
     body = {
         "name": release,
         "version": version,
         "info": {
             "status": status,
-            "description": "Install complete" if status == "deployed" else "timed out",
+            "description": description
+            or ("Install complete" if status == "deployed" else "timed out"),
         },
         "chart": {"metadata": {"name": chart, "version": "24.1.0"}},
+        "config": config or {},
     }
     encoded = base64.b64encode(gzip.compress(json.dumps(body).encode()))
     return {
@@ -578,6 +586,43 @@ def test_helm_release_reads_the_latest_revision_from_its_secret() -> None:
     assert run(RecordedCluster(), kind="helm_release", release="blog")[1] == (
         "no helm release blog in namespace lab-04"
     )
+
+
+def test_helm_release_values_are_those_of_the_latest_revision() -> None:
+    cluster = RecordedCluster(
+        [
+            helm_secret("blog", 1, "superseded", config={"wordpress": {"replicas": 2}}),
+            helm_secret("blog", 2, "deployed", config={"service": {"type": "ClusterIP"}}),
+        ]
+    )
+    spec = {"kind": "helm_release", "release": "blog"}
+    assert run(cluster, **spec, values={"service.type": "ClusterIP"})[0]
+    assert run(cluster, **spec, values={"wordpress.replicas": 2}) == (
+        False,
+        "helm release blog (revision 2): values.wordpress.replicas is missing, expected 2",
+        f"`helm get values blog -n {NS}` shows the values it was given",
+    )
+    at_least = [{"path": "wordpress.replicas", "at_least": 2}]
+    assert not run(cluster, **spec, values=at_least)[0]
+
+
+def test_helm_release_history_matches_some_revision_description() -> None:
+    cluster = RecordedCluster(
+        [
+            helm_secret("blog", 1, "superseded", description="Install complete"),
+            helm_secret("blog", 2, "superseded", description="Upgrade complete"),
+            helm_secret("blog", 3, "deployed", description="Rollback to 1"),
+        ]
+    )
+    spec = {"kind": "helm_release", "release": "blog"}
+    assert run(cluster, **spec, history=["^Rollback to \\d+$", "^Install"])[0]
+    assert run(cluster, **spec, history=["^Uninstallation complete"])[:2] == (
+        False,
+        "helm release blog: no revision whose description matches '^Uninstallation complete' "
+        "(its 3 revision(s): Install complete; Upgrade complete; Rollback to 1)",
+    )
+    with pytest.raises(ValueError, match="bad regular expression"):
+        CHECK.validate_python({**spec, "history": ["(unclosed"]})
 
 
 def test_helm_release_with_a_damaged_secret() -> None:

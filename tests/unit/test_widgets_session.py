@@ -63,3 +63,26 @@ def test_the_current_context_needs_no_overlay_and_kubectl_is_the_workshops(tmp_p
     assert env["KUBECONFIG"] == str(path)
     assert env["PATH"].split(os.pathsep)[0] == str(kubectl.binary().parent)
     assert "127.0.0.1" in env["NO_PROXY"]
+
+
+def test_helm_in_the_notebook_is_the_workshops_and_follows_the_same_context(
+    tmp_path: Path,
+) -> None:
+    from workshop.tools import helm
+
+    path = kubeconfig(tmp_path / "config")
+    env = session.environment(cluster(path, "two"), {"PATH": "/usr/bin:/bin"})
+    found = subprocess.run(
+        ["sh", "-c", "command -v helm"], env=env, capture_output=True, text=True, check=True
+    )
+    assert Path(found.stdout.strip()) == helm.binary()
+    # helm reads the same kubeconfig files, with the overlay choosing the context
+    done = subprocess.run(
+        ["helm", "list", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode != 0 and "127.0.0.1:6442" in done.stderr  # context two's server

@@ -193,13 +193,36 @@ class HttpCheck(_Check):
     timeout: float = Field(default=5.0, gt=0)
 
 
+def _fields_shorthand(value: Any) -> Any:
+    # `fields: {spec.replicas: 3}` is short for `[{path: spec.replicas, equals: 3}]`
+    if isinstance(value, dict):
+        return [{"path": k, "equals": v} for k, v in value.items()]
+    return value
+
+
 class HelmReleaseCheck(_Check):
-    """The latest revision of a Helm release has ``status`` (read from Helm's own Secret)."""
+    """The latest revision of a Helm release has ``status`` (read from Helm's own Secrets);
+    with ``values``, it was given those values (``helm get values``); with ``history``, each
+    regular expression matches the description of some revision (``helm history``)."""
 
     kind: Literal["helm_release"]
     release: Slug
     status: str = "deployed"
     chart: str | None = None
+    values: list[FieldTest] = []
+    history: list[str] = []
+
+    _values_shorthand = field_validator("values", mode="before")(_fields_shorthand)
+
+    @field_validator("history")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"bad regular expression {pattern!r}: {e}") from e
+        return value
 
 
 class ConditionCheck(_OnObject):
@@ -224,6 +247,17 @@ class NodeCountCheck(_Check, _Counted):
     ready: bool = True
 
     _check_selector = field_validator("selector")(_selector)
+
+
+class OvhKubeCheck(_Check):
+    """An OVHcloud Managed Kubernetes cluster named ``cluster`` is READY (read through the
+    OVHcloud API with the official client: the emulator, or the real API), with a node pool
+    ``pool`` READY with ``nodes`` nodes when those are given."""
+
+    kind: Literal["ovh_kube"]
+    cluster: Text
+    pool: Slug | None = None
+    nodes: int | None = Field(default=None, ge=0)
 
 
 class LogCheck(_OnObject):
@@ -382,6 +416,7 @@ Check = Annotated[
     | CanICheck
     | RefusedCheck
     | ServerVersionCheck
+    | OvhKubeCheck
     | OvhClusterCheck
     | OvhNodePoolCheck
     | OvhIpRestrictionsCheck
@@ -401,6 +436,7 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     CanICheck,
     RefusedCheck,
     ServerVersionCheck,
+    OvhKubeCheck,
     OvhClusterCheck,
     OvhNodePoolCheck,
     OvhIpRestrictionsCheck,
@@ -439,7 +475,8 @@ class Action(Model):
 class CleanupAction(Model):
     """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
     or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
-    ``python: module:function`` (e.g. delete what the lab created through a cloud API)."""
+    ``python: module:function`` of the lab folder (e.g. ``tofu destroy``, or deleting what
+    the lab created through a cloud API)."""
 
     delete: str | None = None
     api_version: str | None = None
@@ -456,7 +493,7 @@ class CleanupAction(Model):
             if name.name is None:
                 raise ValueError(f"delete needs a name: {name.kind}/NAME")
         elif self.api_version or self.namespace:
-            raise ValueError("api_version and namespace go with delete only")
+            raise ValueError("api_version and namespace go with delete, not kubectl or python")
         return self
 
     @property

@@ -133,7 +133,10 @@ def client(
                 hint="set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY "
                 "(or an ovh.conf section); never write them in a notebook",
             ) from e
-    if os.environ.get("OVH_APPLICATION_KEY") or os.environ.get("OVH_CLIENT_ID"):
+    # keys with no endpoint are a mistake; keys beside the emulator's URL are the
+    # emulator's own (workshop.tools.terraform gives them to `tofu` that way)
+    keys_set = os.environ.get("OVH_APPLICATION_KEY") or os.environ.get("OVH_CLIENT_ID")
+    if keys_set and not os.environ.get("OVH_ENDPOINT"):
         raise CloudError(
             "OVHcloud keys are set in the environment, but no endpoint",
             hint="set OVH_ENDPOINT=ovh-eu (or ovh-ca, ovh-us) for the real API, or unset "

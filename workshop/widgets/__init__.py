@@ -9,14 +9,15 @@ Public API::
     widgets.ApplyBox(cluster, yaml_text, namespace="lab-04")  # Apply / Diff / Delete
     widgets.LogView(cluster, "deployment/hello", "lab-04")
     widgets.ScaleSlider(cluster, "hello", "lab-04")
+    widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
     widgets.ClusterWizard(api)                            # OVHcloud: create a managed cluster
     widgets.CostMeter(api, "prices.yaml", prefix="lab-08")  # its price, teardown, leftovers
 
-Every widget shows the kubectl command that does the same by hand. Like ``workshop.course``,
-this package talks to clusters only through a kubeconfig: it may never import
+Every widget shows the kubectl (or helm) command that does the same by hand. Like
+``workshop.course``, this package talks to clusters only through a kubeconfig: it may never import
 ``workshop.sandbox``.
 """
 
@@ -27,7 +28,9 @@ from workshop.widgets.costmeter import CostMeter
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.logview import LogView
+from workshop.widgets.planview import PlanView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
@@ -45,7 +48,9 @@ __all__ = [
     "LogView",
     "ManifestError",
     "NodeBox",
+    "PlanView",
     "PodTile",
+    "ReleasePanel",
     "ResourceTable",
     "ScaleSlider",
     "WaitTimeout",

@@ -1,12 +1,14 @@
 """Pointing a notebook's shell commands at the cluster its widgets drive.
 
-``use(cluster)`` makes ``!kubectl ...`` in the notebook talk to the same cluster and context
-as ``workshop.cluster.connect()`` chose, with the kubectl installed beside the workshop:
-the commands a learner types by hand then show what the widgets show.
+``use(cluster)`` makes ``!kubectl ...`` (and ``!helm ...``) in the notebook talk to the same
+cluster and context as ``workshop.cluster.connect()`` chose, with the kubectl installed beside
+the workshop and the workshop's helm: the commands a learner types by hand then show what the
+widgets show.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,7 +17,8 @@ import yaml
 from kubernetes import config as kube_config
 
 from workshop.cluster import Cluster
-from workshop.tools import kubectl
+from workshop.errors import WorkshopError
+from workshop.tools import helm, kubectl
 
 
 def _current_context(paths: tuple[Path, ...]) -> str | None:
@@ -46,9 +49,11 @@ def environment(cluster: Cluster, base: dict[str, str] | None = None) -> dict[st
     if _current_context(cluster.kubeconfig_paths) != cluster.context:
         overlay = context_overlay(cluster.context)
         env["KUBECONFIG"] = os.pathsep.join([str(overlay), env["KUBECONFIG"]])
-    folder = str(kubectl.binary().parent)
-    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != folder]
-    env["PATH"] = os.pathsep.join([folder, *path])
+    folders = [str(kubectl.binary().parent)]
+    with contextlib.suppress(WorkshopError):  # without helm, `!kubectl` still works
+        folders.append(str(helm.binary().parent))
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p not in folders]
+    env["PATH"] = os.pathsep.join([*dict.fromkeys(folders), *path])
     return env
 
 

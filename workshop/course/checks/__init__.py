@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import access, cloud, helm, logs, objects, versions, web, workloads
+from workshop.course.checks import (
+    access,
+    cloud,
+    helm,
+    logs,
+    managed,
+    objects,
+    versions,
+    web,
+    workloads,
+)
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -27,6 +37,7 @@ from workshop.course.schema import (
     NodeCountCheck,
     OvhClusterCheck,
     OvhIpRestrictionsCheck,
+    OvhKubeCheck,
     OvhNodePoolCheck,
     PodsReadyCheck,
     RefusedCheck,
@@ -51,9 +62,10 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     CanICheck: access.can_i,
     RefusedCheck: access.refused,
     ServerVersionCheck: versions.names_server_version,
-    OvhClusterCheck: cloud.cluster,
-    OvhNodePoolCheck: cloud.nodepool,
-    OvhIpRestrictionsCheck: cloud.ip_restrictions,
+    OvhKubeCheck: cloud.managed_cluster,
+    OvhClusterCheck: managed.cluster,
+    OvhNodePoolCheck: managed.nodepool,
+    OvhIpRestrictionsCheck: managed.ip_restrictions,
 }
 
 
@@ -65,7 +77,7 @@ def run_check(reader: Reader, check: Check, *, namespace: str) -> CheckResult:
     """
     try:
         if isinstance(check, ManagedClusterCheck):
-            result = cloud.in_managed_cluster(reader, check, namespace, run=_run_inner)
+            result = managed.in_managed_cluster(reader, check, namespace, run=_run_inner)
         else:
             result = _RUNNERS[type(check)](reader, check, check.namespace or namespace)
     except ClusterError as e:

@@ -1,20 +1,21 @@
 """A Helm release is deployed, read from Helm's own storage: no helm binary needed.
 
-Helm 3 keeps each revision of a release in a Secret ``sh.helm.release.v1.NAME.vN``
+Helm keeps each revision of a release in a Secret ``sh.helm.release.v1.NAME.vN``
 labelled ``owner=helm,name=NAME,version=N``; its ``release`` field is the release as
-gzipped JSON, base64-encoded (and base64-encoded again as Secret data).
+gzipped JSON, base64-encoded (and base64-encoded again as Secret data). The values a
+revision was given (``helm get values``) are its ``config``; ``helm history`` shows each
+revision's ``info.description`` ("Install complete", "Rollback to 3", ...).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
-import json
+import re
 from typing import Any
 
 from workshop.course.checks.base import CheckResult, Object, Reader, failed, labels_of, passed
+from workshop.course.checks.objects import field_problems
 from workshop.course.schema import HelmReleaseCheck
+from workshop.tools.helm import decode_release
 
 
 def deployed(reader: Reader, check: HelmReleaseCheck, namespace: str) -> CheckResult:
@@ -27,13 +28,14 @@ def deployed(reader: Reader, check: HelmReleaseCheck, namespace: str) -> CheckRe
             f"no {name} in namespace {namespace}",
             hint=f"`helm list -n {namespace}` lists the releases there",
         )
-    latest = max(secrets, key=lambda s: _int(labels_of(s).get("version")))
+    ordered = sorted(secrets, key=lambda s: _int(labels_of(s).get("version")))
     try:
-        release = decode(latest)
+        revisions = [decode(s) for s in ordered]
     except ValueError as e:
         return failed(f"{name}: cannot read its Secret: {e}")
+    release = revisions[-1]
     info, chart = release.get("info") or {}, (release.get("chart") or {}).get("metadata") or {}
-    revision = release.get("version", labels_of(latest).get("version"))
+    revision = release.get("version", labels_of(ordered[-1]).get("version"))
     history = f"`helm history {check.release} -n {namespace}` shows every revision"
     if check.chart and chart.get("name") != check.chart:
         return failed(
@@ -47,27 +49,34 @@ def deployed(reader: Reader, check: HelmReleaseCheck, namespace: str) -> CheckRe
         return failed(
             f"{name} (revision {revision}) is {status}, expected {check.status}{why}", hint=history
         )
+    problems = field_problems({"values": release.get("config") or {}}, _under_values(check))
+    if problems:
+        return failed(
+            f"{name} (revision {revision}): {'; '.join(problems)}",
+            hint=f"`helm get values {check.release} -n {namespace}` shows the values it was given",
+        )
+    descriptions = [str((r.get("info") or {}).get("description", "")) for r in revisions]
+    for pattern in check.history:
+        if not any(re.search(pattern, d) for d in descriptions):
+            return failed(
+                f"{name}: no revision whose description matches {pattern!r} "
+                f"(its {len(revisions)} revision(s): {'; '.join(descriptions)})",
+                hint=history,
+            )
     return passed(
         f"{name} (revision {revision}, chart {chart.get('name')}-{chart.get('version')}) "
         f"is {status}"
     )
 
 
+def _under_values(check: HelmReleaseCheck) -> list[Any]:
+    """The value tests with paths under ``values.``, so messages read ``values.a.b``."""
+    return [t.model_copy(update={"path": f"values.{t.path}"}) for t in check.values]
+
+
 def decode(secret: Object) -> dict[str, Any]:
     """The release stored in one of Helm's Secrets; ``ValueError`` if it is not one."""
-    data = (secret.get("data") or {}).get("release")
-    if not data:
-        raise ValueError("it has no data.release")
-    try:
-        raw = base64.b64decode(base64.b64decode(data))
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        release = json.loads(raw)
-    except (binascii.Error, OSError, ValueError) as e:
-        raise ValueError(f"data.release is not a Helm release ({e})") from e
-    if not isinstance(release, dict):
-        raise ValueError("data.release is not a Helm release")
-    return release
+    return decode_release(secret)
 
 
 def _int(value: str | None) -> int:

@@ -1,0 +1,35 @@
+"""The ``ovh/ovh`` Terraform provider's Managed Kubernetes resources, written in Python.
+
+Public module: ``SOURCE``, ``VERSION`` and ``main()`` (the plugin's entry point,
+``python -m workshop.ovhprovider``). OpenTofu starts it like any provider: the workshop
+installs a small ``terraform-provider-ovh`` launcher into a local filesystem mirror
+(``workshop.tools.terraform.install_provider``).
+
+Why it exists: the real provider is a Go module, ``github.com/ovh/terraform-provider-ovh/v2``,
+and the Go module proxy these machines reach answers every version of it with
+``403 Forbidden: This module version is not available``. The real provider itself would
+reach the emulator unchanged: go-ovh takes any endpoint containing ``/`` as a URL
+(``OVH_ENDPOINT=http://127.0.0.1:PORT/1.0``). This one follows it where a learner can
+see it: the same provider arguments and ``OVH_*`` variables, the same resource types and
+attribute names, the same required/optional/computed split, the same attributes that
+force a replacement, the same API calls (``POST .../kube``, then wait for ``READY``),
+the same import IDs (``serviceName/kubeId``, ``serviceName/kubeId/poolId``). What it
+leaves out (customization blocks, node pool templates, data sources) it says in
+``workshop/ovhprovider/README.md``.
+"""
+
+from __future__ import annotations
+
+SOURCE = "ovh/ovh"
+"""The provider's address in HCL (``required_providers { ovh = { source = ... } }``)."""
+VERSION = "2.19.0"
+"""The release whose schemas these resources follow."""
+
+
+def main() -> None:
+    """Serve the provider over the plugin protocol (OpenTofu starts this)."""
+    from tf.runner import run_provider
+
+    from workshop.ovhprovider.provider import OvhProvider
+
+    run_provider(OvhProvider())

@@ -1,0 +1,3 @@
+from workshop.ovhprovider import main
+
+main()
