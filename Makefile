@@ -7,9 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup binaries browser lab test lint bench clean-venv
+.PHONY: setup binaries busybox browser lab test lint bench clean-venv
 
-setup: $(STAMP) binaries
+setup: $(STAMP) binaries busybox
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check workshop tests bench labs notebooks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Debian's busybox-static, for the workshop's base image (workshop/containers/base.py): a
+# shell and httpd in images built offline. Optional: without it the base has files only.
+busybox:
+	@test -x /bin/busybox || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static; } \
+	  || echo "busybox-static not installed: the base image gets no shell"; \
+	else echo "optional: apt-get install busybox-static gives the workshop's base image a shell"; fi; }
 
 # Debian's chromium, for the browser test (Playwright drives it; it never downloads one).
 browser:

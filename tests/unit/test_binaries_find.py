@@ -28,6 +28,8 @@ ETCD = "etcd Version: 3.7.3\nGit SHA: Not provided (use ./build instead of go bu
 KWOK = "kwok version v0.8.0 go1.26.8 (linux/amd64)"
 HELM = "v4.3.1+g0000000"
 TOFU = "OpenTofu v1.12.6\non linux_amd64"
+REGISTRY = "registry github.com/distribution/distribution/v3 v3.1.2"
+CRANE = "v0.22.1"
 
 
 def kubectl_json(version: str) -> str:
@@ -92,7 +94,8 @@ def test_kubectl_version_comes_from_the_client_json() -> None:
 
 
 def test_catalogue_pins_and_accepted_series() -> None:
-    assert {CATALOGUE[name].version for name in SANDBOX_BINARIES} == {"3.7.3", "1.37.2", "0.8.0"}
+    versions = {CATALOGUE[name].version for name in SANDBOX_BINARIES}
+    assert versions == {"3.7.3", "1.37.2", "0.8.0", "3.1.2"}
     assert set(SANDBOX_BINARIES) < set(CATALOGUE)
     assert "kubectl" in CATALOGUE
     assert CATALOGUE["etcd"].accepts == ("3.6", "3.7")
@@ -235,6 +238,8 @@ def _install_all_fakes(env: Env) -> None:
     env.cached("kwok-v0.8.0", "kwok", KWOK)
     env.cached("helm-v4.3.1", "helm", HELM)
     env.cached("opentofu-v1.12.6", "tofu", TOFU)
+    env.cached("registry-v3.1.2", "registry", REGISTRY)
+    env.cached("crane-v0.22.1", "crane", CRANE)
     fake_tool(env.venv, "kubectl", kubectl_json("1.37.1"))
 
 

@@ -164,8 +164,9 @@ def pin_kwok(monkeypatch: pytest.MonkeyPatch, digest: str | None) -> None:
 
 
 def test_download_installs_every_binary_into_the_cache(env: Env, mirror: Mirror) -> None:
-    # the mirror serves the sandbox's binaries and kubectl (helm and tofu have tests of their own)
-    served = [*SANDBOX_BINARIES, "kubectl"]
+    # the mirror serves the sandbox's binaries and kubectl (helm and tofu have tests of their
+    # own; the registry's release has no checksum file, so it is built, never downloaded)
+    served = [*(name for name in SANDBOX_BINARIES if name != "registry"), "kubectl"]
     paths = install(served, via="download", progress=env.events.append)
     assert sorted(paths) == sorted(served)
     for name, path in paths.items():
@@ -433,6 +434,7 @@ def test_sandbox_binaries_are_the_control_plane_and_kwok() -> None:
         "kube-controller-manager",
         "kube-scheduler",
         "kwok",
+        "registry",
     )
 
 
@@ -456,6 +458,12 @@ def test_helm_and_opentofu_release_files() -> None:
     assert helm.url == "https://get.helm.sh/helm-v4.3.1-linux-amd64.tar.gz"
     assert helm.checksum_url == helm.url + ".sha256sum"
     assert helm.member == "linux-amd64/helm"
+    crane = download_module.asset_for(CATALOGUE["crane"], "linux", "amd64")
+    assert crane.url.endswith("/v0.22.1/go-containerregistry_Linux_x86_64.tar.gz")
+    assert crane.checksum_url is not None and crane.checksum_url.endswith("/checksums.txt")
+    registry = download_module.asset_for(CATALOGUE["registry"], "linux", "amd64")
+    assert registry.url.endswith("/v3.1.2/registry_3.1.2_linux_amd64.tar.gz")
+    assert registry.checksum_url is None and registry.pinned_sha256 is None
     tofu = download_module.asset_for(CATALOGUE["tofu"], "linux", "amd64")
     assert tofu.url.endswith("/download/v1.12.6/tofu_1.12.6_linux_amd64.tar.gz")
     assert tofu.checksum_url is not None

@@ -13,11 +13,12 @@ from workshop.errors import SandboxError
 from workshop.sandbox import components, kwokconfig, nodes, pki, ports
 from workshop.sandbox.layout import Layout
 
-PORTS = components.Ports(apiserver=16443, etcd=12379, etcd_peer=12380, kwok=10250)
+PORTS = components.Ports(apiserver=16443, etcd=12379, etcd_peer=12380, kwok=10250, registry=15000)
 
 
 def plan(tmp_path: Path, bind: str = "127.0.0.1") -> dict[str, components.Component]:
     names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    names += ("registry",)
     found = {n: Path(f"/opt/bin/{n}") for n in names}
     result = components.control_plane(Layout(tmp_path), binaries=found, ports=PORTS, bind=bind)
     return {c.name: c for c in result}
@@ -74,7 +75,38 @@ def test_controller_manager_signs_service_account_tokens(tmp_path: Path) -> None
 def test_only_etcd_apiserver_and_the_addons_start_before_the_api_answers(tmp_path: Path) -> None:
     p = plan(tmp_path)
     # the add-ons wait for the API themselves: their start-up overlaps the apiserver's
-    assert [n for n, c in p.items() if not c.needs_api] == ["etcd", "kube-apiserver", "addons"]
+    assert [n for n, c in p.items() if not c.needs_api] == [
+        "etcd",
+        "kube-apiserver",
+        "registry",
+        "addons",
+    ]
+
+
+def test_a_sandbox_given_no_registry_binary_runs_none(tmp_path: Path) -> None:
+    names = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+    found = {n: Path(f"/opt/bin/{n}") for n in names}
+    started = components.control_plane(Layout(tmp_path), binaries=found, ports=PORTS)
+    assert [c.name for c in started] == [*names, "addons"]
+
+
+def test_the_registry_serves_tls_on_loopback_from_the_sandbox_data(tmp_path: Path) -> None:
+    registry = plan(tmp_path)["registry"]
+    assert registry.argv == (
+        "/opt/bin/registry",
+        "serve",
+        str(tmp_path / "sandbox/config/registry.yml"),
+    )
+    assert registry.env["OTEL_TRACES_EXPORTER"] == "none"  # no tracing exporter to dial
+    config = components.registry_config(Layout(tmp_path), 15000)
+    http = config["http"]
+    assert isinstance(http, dict)
+    assert http["addr"] == "127.0.0.1:15000"
+    assert http["tls"]["certificate"].endswith("serving.crt")
+    assert http["tls"]["key"].endswith("serving.key")
+    storage = config["storage"]
+    assert isinstance(storage, dict)
+    assert storage["filesystem"]["rootdirectory"] == str(tmp_path / "sandbox/registry")
 
 
 @pytest.mark.parametrize("profile", sorted(kwokconfig.PROFILES))

@@ -15,7 +15,7 @@ from typing import Literal
 from workshop.binaries.versions import first_semver, kubectl_client_version
 from workshop.errors import BinaryError
 
-Group = Literal["kubernetes", "etcd", "kwok", "kubectl", "helm", "opentofu"]
+Group = Literal["kubernetes", "etcd", "kwok", "kubectl", "helm", "opentofu", "registry", "crane"]
 Host = Literal["dl.k8s.io", "github.com", "get.helm.sh"]
 
 
@@ -66,6 +66,8 @@ ETCD_VERSION = "3.7.3"
 KWOK_VERSION = "0.8.0"
 HELM_VERSION = "4.3.1"
 OPENTOFU_VERSION = "1.12.6"
+REGISTRY_VERSION = "3.1.2"
+CRANE_VERSION = "0.22.1"
 
 _K8S_RELEASE = Release(
     host="dl.k8s.io",
@@ -157,6 +159,42 @@ _ENTRIES = (
         ),
         elsewhere="`conda install -c conda-forge opentofu`",
     ),
+    # The CNCF distribution registry: the sandbox's stand-in for OVHcloud Managed Private
+    # Registry. Its release publishes no checksum file the catalogue can read, so a
+    # download needs a pinned digest; it is built from gomod/registry.
+    Binary(
+        name="registry",
+        group="registry",
+        version=REGISTRY_VERSION,
+        version_args=("--version",),
+        parse_version=first_semver,
+        accepts=("3.0", "3.1"),
+        release=Release(
+            host="github.com",
+            path="/distribution/distribution/releases/download/{tag}/"
+            "registry_{version}_{os}_{arch}.tar.gz",
+            member="registry",
+        ),
+        elsewhere="`conda install -c conda-forge distribution`",
+    ),
+    # go-containerregistry's crane: a standard registry client (push, pull, validate).
+    Binary(
+        name="crane",
+        group="crane",
+        version=CRANE_VERSION,
+        version_args=("version",),
+        parse_version=first_semver,
+        accepts=("0.20", "0.21", "0.22"),
+        release=Release(
+            host="github.com",
+            path="/google/go-containerregistry/releases/download/{tag}/"
+            "go-containerregistry_{OS}_{ARCH}.tar.gz",
+            checksum="/google/go-containerregistry/releases/download/{tag}/checksums.txt",
+            checksum_format="sums",
+            member="crane",
+        ),
+        elsewhere=f"`go install github.com/google/go-containerregistry/cmd/crane@v{CRANE_VERSION}`",
+    ),
     Binary(
         name="kubectl",
         group="kubectl",
@@ -177,8 +215,10 @@ SANDBOX_BINARIES: tuple[str, ...] = (
     "kube-controller-manager",
     "kube-scheduler",
     "kwok",
+    "registry",
 )
-"""What the sandbox runs: the control plane and kwok (kubectl is for the learner)."""
+"""What the sandbox runs: the control plane, kwok and the image registry (kubectl is for
+the learner)."""
 
 
 def get_binary(name: str) -> Binary:

@@ -96,6 +96,9 @@ def asset_for(binary: Binary, os_name: str, arch: str) -> Asset:
         "arch": arch,
         "name": binary.name,
         "ext": "zip" if os_name == "darwin" else "tar.gz",
+        # goreleaser's default names (go-containerregistry): Linux_x86_64, Darwin_arm64
+        "OS": os_name.title(),
+        "ARCH": {"amd64": "x86_64"}.get(arch, arch),
     }
     base = base_url(release.host)
     checksum = release.checksum

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from workshop.binaries.cache import commit, log_path, staging
 from workshop.binaries.catalogue import (
+    CRANE_VERSION,
     HELM_VERSION,
     KUBERNETES_VERSION,
     KWOK_VERSION,
+    REGISTRY_VERSION,
     Group,
     group_members,
 )
@@ -105,6 +107,23 @@ BUILDS: dict[str, GoBuild] = {
         packages=("github.com/opentofu/opentofu/cmd/tofu",),
         ldflags="-s -w -X github.com/opentofu/opentofu/version.dev=no",
         output="tofu",
+    ),
+    "registry": GoBuild(
+        group="registry",
+        packages=("github.com/distribution/distribution/v3/cmd/registry",),
+        ldflags=(
+            f"-s -w -X github.com/distribution/distribution/v3/version.version=v{REGISTRY_VERSION}"
+        ),
+        output="registry",
+    ),
+    "crane": GoBuild(
+        group="crane",
+        packages=("github.com/google/go-containerregistry/cmd/crane",),
+        ldflags=(
+            "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version="
+            f"v{CRANE_VERSION}"
+        ),
+        output="crane",
     ),
 }
 

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from workshop.cli import binaries, cloud, course, sandbox
+from workshop.cli import binaries, cloud, course, images, sandbox
 from workshop.errors import WorkshopError
 
 
@@ -24,6 +24,8 @@ cli.add_command(binaries.group)
 cli.add_command(sandbox.group)
 cli.add_command(cloud.group)
 for command in course.COMMANDS:
+    cli.add_command(command)
+for command in images.COMMANDS:
     cli.add_command(command)
 
 

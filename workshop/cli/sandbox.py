@@ -89,6 +89,9 @@ def status() -> None:
     out.print(f"kubeconfig: {st.kubeconfig}")
     if st.api_url:
         out.print(f"API:        {st.api_url}")
+    registry = Sandbox().registry_host()
+    if registry:
+        out.print(f"registry:   https://{registry} (images and Helm charts)")
     if st.etcd_url:
         out.print(f"etcd:       {st.etcd_url} (no TLS, no authentication: loopback only)")
     if st.profile:

@@ -14,7 +14,7 @@ Public API::
 kubeconfig: it may never import ``workshop.sandbox``.
 """
 
-from workshop.course.actions import SolutionContext
+from workshop.course.actions import SolutionContext, load_module
 from workshop.course.checking import check
 from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
 from workshop.course.checks.web import load_balancer_urls
@@ -47,6 +47,7 @@ __all__ = [
     "list_labs",
     "load_balancer_urls",
     "load_lab",
+    "load_module",
     "next_hint",
     "prepare",
     "reset",

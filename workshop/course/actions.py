@@ -11,8 +11,10 @@ from __future__ import annotations
 import ast
 import importlib.util
 import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from workshop.cluster import Cluster
@@ -57,11 +59,11 @@ def run_action(cluster: Cluster, lab: Lab, action: Action) -> str:
         output = kubectl.run(cluster, *action.kubectl)
         return f"kubectl {shlex.join(action.kubectl)}: {output.strip()}"
     assert action.python is not None  # the schema gives exactly one action
-    _call(cluster, lab, action.python)
+    _run_python(cluster, lab, action.python)
     return f"ran {action.python}"
 
 
-def _call(cluster: Cluster, lab: Lab, ref: str) -> None:
+def _run_python(cluster: Cluster, lab: Lab, ref: str) -> None:
     function = _load_function(lab, ref)
     try:
         function(SolutionContext(cluster, lab))
@@ -79,7 +81,7 @@ def run_cleanup(
         kubectl.run(cluster, *action.kubectl)
         return None
     if action.python is not None:
-        _call(cluster, lab, action.python)  # it waits for what it removes
+        _run_python(cluster, lab, action.python)
         return None
     target = action.target
     namespace = action.namespace or lab.namespace
@@ -96,7 +98,7 @@ def describe(lab: Lab, action: Action | CleanupAction) -> str:
             return "kubectl " + shlex.join(action.kubectl)
         if action.python is None:
             return action.target.kubectl("delete", action.namespace or lab.namespace)
-    elif action.apply is not None:
+    if isinstance(action, Action) and action.apply is not None:
         path = f"{lab.dir.parent.name}/{lab.id}/{action.apply}"
         return f"kubectl apply -n {lab.namespace} -f {path}"
     elif action.kubectl is not None:
@@ -104,26 +106,46 @@ def describe(lab: Lab, action: Action | CleanupAction) -> str:
     assert action.python is not None
     module, function = action.python.split(":")
     doc = _docstring(lab, module, function)
-    where = f"{function}() in {lab.dir.parent.name}/{lab.id}/{module}.py"
+    file = loading.module_file(lab, module).relative_to(lab.dir.parent)
+    where = f"{function}() in {lab.dir.parent.name}/{file}"
     return f"{doc}   # {where}" if doc else where
+
+
+def load_module(lab: Lab, module_name: str) -> ModuleType:
+    """A lab's Python module (``module.py``, or a package ``module/``), loaded once.
+
+    Loaded once per process, so what a solution starts (an operator's threads) and keeps in
+    its module stays reachable from the next action, and from tests that import it.
+    """
+    path = loading.module_file(lab, module_name)
+    unique = f"workshop_lab_{lab.id.replace('-', '_')}_{module_name}"
+    known = sys.modules.get(unique)
+    if known is not None and getattr(known, "__file__", None) == str(path):
+        return known
+    package = [str(path.parent)] if path.name == "__init__.py" else None
+    spec = importlib.util.spec_from_file_location(unique, path, submodule_search_locations=package)
+    if spec is None or spec.loader is None:
+        raise WorkshopError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module  # before running it: a package's relative imports need it
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(unique, None)
+        raise
+    return module
 
 
 def _load_function(lab: Lab, ref: str) -> Callable[[SolutionContext], Any]:
     module_name, function_name = ref.split(":")
-    path = lab.dir / f"{module_name}.py"
-    unique = f"workshop_lab_{lab.id.replace('-', '_')}_{module_name}"
-    spec = importlib.util.spec_from_file_location(unique, path)
-    if spec is None or spec.loader is None:
-        raise WorkshopError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(lab, module_name)
     function: Callable[[SolutionContext], Any] = getattr(module, function_name)
     return function
 
 
 def _docstring(lab: Lab, module: str, function: str) -> str:
     """The first paragraph of the solution function's docstring (it says what it does)."""
-    tree = ast.parse((lab.dir / f"{module}.py").read_text())
+    tree = ast.parse(loading.module_file(lab, module).read_text())
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == function:
             doc = ast.get_docstring(node) or ""

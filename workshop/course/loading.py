@@ -277,17 +277,24 @@ def _check_manifests(lab: Lab, relative: str, where: str) -> Iterator[tuple[str,
             yield where, f"{relative}: document {n + 1} ({doc['kind']}) needs metadata.name"
 
 
+def module_file(lab: Lab, module: str) -> Path:
+    """Where a lab's Python module lives: ``module.py``, or a package ``module/__init__.py``."""
+    single = lab.dir / f"{module}.py"
+    package = lab.dir / module / "__init__.py"
+    return package if not single.exists() and package.exists() else single
+
+
 def _check_python(lab: Lab, ref: str, where: str) -> Iterator[tuple[str, str]]:
     module, function = ref.split(":")
-    path = lab.dir / f"{module}.py"
+    path = module_file(lab, module)
     if not path.exists():
-        yield where, f"no {module}.py in {lab.dir.name}/"
+        yield where, f"no {module}.py (nor {module}/__init__.py) in {lab.dir.name}/"
         return
     try:
         tree = ast.parse(path.read_text(), filename=str(path))
     except SyntaxError as e:
-        yield where, f"{module}.py line {e.lineno}: {e.msg}"
+        yield where, f"{path.relative_to(lab.dir)} line {e.lineno}: {e.msg}"
         return
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     if function not in defined:
-        yield where, f"{module}.py defines no function {function!r}"
+        yield where, f"{path.relative_to(lab.dir)} defines no function {function!r}"

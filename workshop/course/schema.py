@@ -475,8 +475,9 @@ class Action(Model):
 class CleanupAction(Model):
     """What reset removes besides the lab namespace: ``delete: Kind/name`` (cluster-scoped
     or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
-    ``python: module:function`` of the lab folder (e.g. ``tofu destroy``, or deleting what
-    the lab created through a cloud API)."""
+    ``python: module:function`` of the lab folder for what needs names only the cluster
+    knows or a tool of its own (``tofu destroy``; releasing the finalizers of custom resources
+    whose operator is no longer running; deleting what a lab created through a cloud API)."""
 
     delete: str | None = None
     api_version: str | None = None

@@ -51,6 +51,7 @@ MEMORY_LIMITS = {
     "kube-controller-manager": "96MiB",
     "kube-scheduler": "64MiB",
     "kwok": "96MiB",
+    "registry": "64MiB",
 }
 
 
@@ -62,6 +63,8 @@ class Ports:
     etcd: int
     etcd_peer: int
     kwok: int
+    registry: int = 0
+    """The image registry's port (0 in a state saved before it existed: one is picked)."""
 
 
 @dataclass(frozen=True)
@@ -217,4 +220,35 @@ def control_plane(
         {"NO_PROXY": "127.0.0.1,localhost,::1", "PYTHONUNBUFFERED": "1"},
         needs_api=False,
     )
-    return [etcd, apiserver, controller_manager, scheduler, kwok, addons]
+    # The image registry (the CNCF distribution registry), the stand-in for OVHcloud Managed
+    # Private Registry: TLS with the sandbox's serving certificate, on loopback only. A
+    # sandbox without one (an emulated managed cluster) is given no registry binary.
+    started = [etcd, apiserver, controller_manager, scheduler, kwok]
+    if "registry" in binaries and ports.registry:
+        registry = Component(
+            "registry",
+            (str(binaries["registry"]), "serve", str(layout.config / "registry.yml")),
+            {**env("registry"), "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "true"},
+            needs_api=False,
+        )
+        started.append(registry)
+    return [*started, addons]
+
+
+def registry_config(layout: Layout, port: int) -> dict[str, object]:
+    """The registry's configuration file (``config/registry.yml``), as data."""
+    pki = Pki(layout.pki)
+    return {
+        "version": 0.1,
+        "log": {"level": "info", "formatter": "text"},
+        "storage": {
+            "filesystem": {"rootdirectory": str(layout.registry_data)},
+            "delete": {"enabled": True},
+        },
+        "http": {
+            "addr": f"127.0.0.1:{port}",
+            "tls": {"certificate": str(pki.cert("serving")), "key": str(pki.key("serving"))},
+            "headers": {"X-Content-Type-Options": ["nosniff"]},
+        },
+        "health": {"storagedriver": {"enabled": False}},
+    }

@@ -12,6 +12,7 @@ COMPONENTS = (
     "kube-controller-manager",
     "kube-scheduler",
     "kwok",
+    "registry",
     "addons",
 )
 
@@ -85,6 +86,16 @@ class Layout:
     def volumes(self) -> Path:
         """The data of PersistentVolumes, one folder per volume."""
         return self.root / "volumes"
+
+    @property
+    def registry_data(self) -> Path:
+        """The image registry's storage (kept by ``reset``: a registry outlives clusters)."""
+        return self.root / "registry"
+
+    @property
+    def registry_file(self) -> Path:
+        """Where clients find the registry: ``{"host": "127.0.0.1:PORT", "ca": PATH}``."""
+        return self.home / "registry.json"
 
     def log_file(self, component: str) -> Path:
         return self.logs / f"{component}.log"

@@ -15,15 +15,20 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import yaml
 
 from workshop import binaries
 from workshop.errors import SandboxError
@@ -105,9 +110,12 @@ class Sandbox:
         bind: str = "127.0.0.1",
         binaries: Mapping[str, Path] | None = None,
         audit: bool = False,
+        registry: bool = True,
         default_pool: bool = True,
     ) -> None:
         self.binaries = dict(binaries) if binaries else None
+        self.with_registry = registry
+        """Run the image registry too (an emulated managed cluster has none of its own)."""
         self.audit = audit
         """kube-apiserver keeps an audit log (``logs/audit.log``), as a managed cluster does."""
         self.default_pool = default_pool
@@ -168,6 +176,8 @@ class Sandbox:
                 self._ensure_nodes(api, state, say, max(5.0, deadline - time.monotonic()))
                 self._wait_default_service_account(api, deadline)
                 self._wait_addons(deadline)
+                if self.with_registry:
+                    self._wait_registry(deadline)
             except BaseException:
                 self._stop()
                 raise
@@ -276,11 +286,15 @@ class Sandbox:
     def _state(self) -> State:
         state = State.load(self.layout.state_file)
         if state is None:
-            chosen = ports.pick(4, self.bind)
+            chosen = ports.pick(5, self.bind)
             apiserver = self.wanted_port or chosen[0]
             state = State(
                 components.Ports(
-                    apiserver=apiserver, etcd=chosen[1], etcd_peer=chosen[2], kwok=chosen[3]
+                    apiserver=apiserver,
+                    etcd=chosen[1],
+                    etcd_peer=chosen[2],
+                    kwok=chosen[3],
+                    registry=chosen[4],
                 ),
                 bind=self.bind,
                 nodes=DEFAULT_NODES if self.wanted_nodes is None else self.wanted_nodes,
@@ -303,11 +317,12 @@ class Sandbox:
             "etcd": state.ports.etcd,
             "etcd_peer": state.ports.etcd_peer,
             "kwok": state.ports.kwok,
+            "registry": state.ports.registry,
         }
         moved: dict[str, int] = {}
         for name, port in wanted.items():
             host = state.bind if name in ("apiserver", "kwok") else "127.0.0.1"
-            if ports.is_free(port, host):
+            if port and ports.is_free(port, host):
                 continue
             if name == "apiserver" and self.wanted_port is not None:
                 raise SandboxError(
@@ -322,7 +337,8 @@ class Sandbox:
     def _prepare(self, state: State, say: Progress) -> None:
         layout = self.layout
         given = self.binaries or {}
-        found = {name: given.get(name) or binaries.find(name) for name in binaries.SANDBOX_BINARIES}
+        wanted = [n for n in binaries.SANDBOX_BINARIES if n != "registry" or self.with_registry]
+        found = {name: given.get(name) or binaries.find(name) for name in wanted}
         state = self._check_ports(state)
         for folder in (layout.logs, layout.run, layout.config, layout.etcd_data):
             folder.mkdir(parents=True, exist_ok=True)
@@ -334,6 +350,10 @@ class Sandbox:
         pki.ensure(pki.Pki(layout.pki), hosts=[state.bind])
         self._write_kubeconfigs(state)
         self._write_kwok_config(state)
+        if self.with_registry:
+            self._write_registry_config(state)
+        else:
+            layout.registry_file.unlink(missing_ok=True)
         (layout.run / "bootstrap.json").write_text(json.dumps(bootstrap.load()))
         policy = write_audit_policy(layout.config / "audit-policy.yaml") if self.audit else None
         plan = components.control_plane(
@@ -413,6 +433,41 @@ class Sandbox:
             exec_user=65534 if os.geteuid() == 0 else None,
         )
         (self.layout.config / "kwok.yaml").write_text(kwokconfig.dump(docs))
+
+    def _write_registry_config(self, state: State) -> None:
+        layout = self.layout
+        layout.registry_data.mkdir(parents=True, exist_ok=True)
+        config = components.registry_config(layout, state.ports.registry)
+        (layout.config / "registry.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        where = {"host": self.registry_host(state), "ca": str(pki.Pki(layout.pki).ca_cert)}
+        layout.registry_file.write_text(json.dumps(where, indent=1) + "\n")
+
+    def registry_host(self, state: State | None = None) -> str | None:
+        """``127.0.0.1:PORT``: where the sandbox's image registry listens (None: not set up)."""
+        state = state or State.load(self.layout.state_file)
+        if state is None or not state.ports.registry:
+            return None
+        return f"127.0.0.1:{state.ports.registry}"
+
+    def _wait_registry(self, deadline: float) -> None:
+        """Wait until the image registry answers ``GET /v2/`` over TLS."""
+        host = self.registry_host()
+        context = ssl.create_default_context(cafile=str(pki.Pki(self.layout.pki).ca_cert))
+        while True:
+            try:
+                with urllib.request.urlopen(f"https://{host}/v2/", context=context, timeout=2):
+                    return
+            except (OSError, urllib.error.URLError):
+                pass
+            self._fail_if_crashing()
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"the image registry does not answer on {host}; its last log lines:\n"
+                    + _tail(self.layout.log_file("registry")),
+                    component="registry",
+                    hint="see `workshop sandbox logs registry`",
+                )
+            time.sleep(0.05)
 
     def _spawn_supervisor(self) -> None:
         log = self.layout.log_file("supervisor").open("ab")

@@ -11,10 +11,12 @@ Public API::
     widgets.ScaleSlider(cluster, "hello", "lab-04")
     widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
+    widgets.ReconcileView(operator)                       # start/stop an operator, its reconciles
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
     widgets.ClusterWizard(api)                            # OVHcloud: create a managed cluster
     widgets.CostMeter(api, "prices.yaml", prefix="lab-08")  # its price, teardown, leftovers
+    widgets.ImageView("images/hello-web")                 # an OCI image: layers, config, manifest
 
 Every widget shows the kubectl (or helm) command that does the same by hand. Like
 ``workshop.course``, this package talks to clusters only through a kubeconfig: it may never import
@@ -27,9 +29,11 @@ from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.costmeter import CostMeter
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
+from workshop.widgets.imageview import ImageView
 from workshop.widgets.logview import LogView
 from workshop.widgets.planview import PlanView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.reconcileview import ReconcileView
 from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
@@ -45,11 +49,13 @@ __all__ = [
     "ClusterView",
     "ClusterWizard",
     "CostMeter",
+    "ImageView",
     "LogView",
     "ManifestError",
     "NodeBox",
     "PlanView",
     "PodTile",
+    "ReconcileView",
     "ReleasePanel",
     "ResourceTable",
     "ScaleSlider",

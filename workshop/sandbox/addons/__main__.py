@@ -20,6 +20,7 @@ from workshop.sandbox.addons import (
     loadbalancers,
     nodepools,
     pulls,
+    registry,
     servers,
     settings,
     storage,
@@ -93,7 +94,11 @@ def main(argv: list[str]) -> int:
     }
     i = informers
     network = servers.Network()
-    sources = catalogue.default_sources()
+    # images pushed to the sandbox's registry first, then the catalogue's
+    sources: list[catalogue.PullSource] = [
+        registry.LocalRegistry(layout),
+        *catalogue.default_sources(),
+    ]
     simulator = apps.Apps(kube, i["pods"], i["claims"], network, layout, sources)
     controllers = [
         nodepools.NodePools(kube, i["pools"], i["nodes"], i["pods"], tuning),

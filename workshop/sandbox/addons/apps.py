@@ -311,6 +311,9 @@ class Apps(Controller):
         data, is_volume = self._data(pod, running, running.image.data)
         if running.program.serves in ("nginx", "httpd") and not is_volume:
             data = None  # the image's own web root: its built-in pages
+        rootfs = running.image.extra.get("rootfs")
+        if rootfs and not is_volume:  # an image from the registry: its own files
+            data = Path(rootfs) / str(running.image.extra.get("webroot", "/")).lstrip("/")
         return pages.Site(
             app=running.program.serves or "",
             pod=meta["name"],

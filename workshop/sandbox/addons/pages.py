@@ -272,6 +272,21 @@ def _whoami(site: Site, request: Request) -> Response:
     return Response(200, ("\n".join(lines) + "\n").encode(), "text/plain")
 
 
+def _busybox_error(site: Site, status: int) -> Response:
+    title = f"{status} {REASONS.get(status, '')}".strip()
+    text = f"<HTML><HEAD><TITLE>{title}</TITLE></HEAD>\n<BODY><H1>{title}</H1>\n</BODY></HTML>\n"
+    return Response(status, text.encode())
+
+
+def _image_files(site: Site, request: Request) -> Response:
+    """An image from the sandbox's registry: its own files, as busybox httpd serves them."""
+    if request.method not in ("GET", "HEAD"):
+        return _busybox_error(site, 405)
+    if site.data is None or not site.data.is_dir():
+        return _busybox_error(site, 404)
+    return _files(site, request, _busybox_error)
+
+
 def _directory(site: Site, request: Request) -> Response:
     """python -m http.server: a listing of the container's working folder."""
     entries = [
@@ -305,4 +320,5 @@ APPS: dict[str, Callable[[Site, Request], Response]] = {
     "hello-app": _hello_app,
     "whoami": _whoami,
     "directory": _directory,
+    "files": _image_files,
 }
