@@ -46,10 +46,12 @@ test: setup lint browser
 	$(BIN)/pytest
 
 # JupyterLab on notebooks/, on loopback only, with a fresh token; terminals in it get the
-# workshop's kubectl and the sandbox's kubeconfig.
+# workshop's kubectl and the sandbox's kubeconfig. The emulated OVHcloud API (labs 08, 10)
+# runs beside it, with lifelike delays: a cluster takes a minute to install.
 LAB_PORT ?= 8888
 lab: setup
 	$(BIN)/workshop sandbox up
+	$(BIN)/workshop cloud up --profile lifelike
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
 	home="$${WORKSHOP_HOME:-$$HOME/.workshop}"; \
 	echo; echo "  JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab/tree/00-welcome.ipynb?token=$$token"; echo; \

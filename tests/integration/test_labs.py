@@ -35,12 +35,14 @@ PROBE_TIMEOUT = 10.0
 @pytest.fixture(scope="module", autouse=True)
 def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A workshop home of the tests' own for what labs start on demand (the emulated
-    OVHcloud API that `ovh_kube` checks and Terraform solutions reach); stopped at the end."""
+    OVHcloud API that `ovh_*` checks and the solutions of labs 08 and 10 reach); stopped at
+    the end, with every managed cluster."""
     home = tmp_path_factory.mktemp("labs-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKSHOP_HOME", str(home))
         for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
             mp.delenv(f"OVH_{name}", raising=False)
+        mp.delenv("OVH_CLOUD_PROJECT_SERVICE", raising=False)
         yield
     if (home / "ovh.conf").exists():
         subprocess.run(

@@ -3,6 +3,7 @@
 Each notebook runs in a ``pytest --nbval-lax`` of its own (a subprocess), so its kernel
 gets a clean environment: ``WORKSHOP_HOME`` is this test's fresh sandbox, the kernel's
 ``connect()`` finds it, and ``WORKSHOP_STRICT_CHECKS=1`` makes a failing check cell fail.
+The OVHcloud notebooks start the emulated API in the same home on first use.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.notebooks
 
 @pytest.fixture(scope="module")
 def notebook_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    from workshop.cloud import Emulator
     from workshop.sandbox import Sandbox
 
     home = tmp_path_factory.mktemp("notebook-home")
@@ -35,11 +37,17 @@ def notebook_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         yield home
     finally:
+        # the OVHcloud notebooks start the emulated API in this home (`ovh.client()`)
+        Emulator(home).down()
         box.down()
 
 
 def kernel_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "WORKSHOP_CONTEXT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KUBECONFIG", "WORKSHOP_CONTEXT") and not k.startswith("OVH_")
+    }
     env.update(
         WORKSHOP_HOME=str(home),
         WORKSHOP_STRICT_CHECKS="1",
