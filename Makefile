@@ -42,8 +42,12 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium; }
 
+# Three workers (pytest-xdist), each with its own sandbox: most of the suite waits on the
+# cluster rather than computing, so three fit on two cores. Each module (and each shard
+# class of the lab and notebook tests) runs whole, in order, on one worker.
+TEST_WORKERS ?= 3
 test: setup lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # JupyterLab on notebooks/, on loopback only, with a fresh token; terminals in it get the
 # workshop's kubectl and the sandbox's kubeconfig. The emulated OVHcloud API (labs 08, 10)

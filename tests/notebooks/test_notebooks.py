@@ -4,6 +4,9 @@ Each notebook runs in a ``pytest --nbval-lax`` of its own (a subprocess), so its
 gets a clean environment: ``WORKSHOP_HOME`` is this test's fresh sandbox, the kernel's
 ``connect()`` finds it, and ``WORKSHOP_STRICT_CHECKS=1`` makes a failing check cell fail.
 The OVHcloud notebooks start the emulated API in the same home on first use.
+
+The notebooks are dealt round-robin into a few classes: under ``pytest -n`` (``make test``)
+each class runs on one worker, with the sandbox of that worker, side by side with the others.
 """
 
 from __future__ import annotations
@@ -84,9 +87,41 @@ def test_every_lab_has_its_notebook() -> None:
     assert [name.removesuffix(".ipynb") for name in ORDER] == labs
 
 
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize("name", ORDER)
-def test_notebook_runs_and_its_checks_pass(name: str, notebook_home: Path) -> None:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    names = getattr(metafunc.cls, "names", None)
+    if names is not None and "name" in metafunc.fixturenames:
+        metafunc.parametrize("name", names)
+
+
+class Notebooks:
+    """The notebooks of one shard (``names``), in order."""
+
+    names: list[str]
+
+    @pytest.mark.timeout(900)
+    def test_notebook_runs_and_its_checks_pass(self, name: str, notebook_home: Path) -> None:
+        notebook_runs_and_its_checks_pass(name, notebook_home)
+
+
+class TestNotebooksShard0(Notebooks):
+    names = ORDER[0::3]
+
+
+class TestNotebooksShard1(Notebooks):
+    names = ORDER[1::3]
+
+
+class TestNotebooksShard2(Notebooks):
+    names = ORDER[2::3]
+
+
+def test_every_notebook_is_in_one_shard() -> None:
+    shards = (TestNotebooksShard0, TestNotebooksShard1, TestNotebooksShard2)
+    dealt = [name for shard in shards for name in shard.names]
+    assert sorted(dealt) == ORDER and len(dealt) == len(set(dealt))
+
+
+def notebook_runs_and_its_checks_pass(name: str, notebook_home: Path) -> None:
     started = time.monotonic()
     done = run_nbval(NOTEBOOKS / name, notebook_home)
     elapsed = time.monotonic() - started
