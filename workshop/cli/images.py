@@ -136,14 +136,25 @@ def registry_group() -> None:
 
 @registry_group.command("info")
 def info() -> None:
-    """Where the registry is, and how crane, helm and kubectl use it."""
+    """Where the registry is, its login, and how crane, helm and kubectl use it."""
     target = registries.find()
     click.echo(f"registry: {target.host}")
     if target.ca is not None:
         click.echo(f"CA:       {target.ca} (the sandbox's; its certificate is signed by it)")
-        click.echo(f"crane:    SSL_CERT_FILE={target.ca} crane catalog {target.host}")
+    if target.user and target.password_file is not None:
+        click.echo(f"user:     {target.user}")
+        click.echo(f"password: in {target.password_file} (mode 0600; never printed)")
+        click.echo(f"logins:   {target.registry_config} (crane: DOCKER_CONFIG, helm)")
+    if target.ca is not None or target.docker_config is not None:
+        trust = {k: v for k, v in target.variables().items() if k != "HELM_REGISTRY_CONFIG"}
+        prefix = " ".join(f"{k}={v}" for k, v in trust.items())
+        click.echo(f"crane:    {prefix} crane catalog {target.host}")
+        flags = " ".join(target.helm_flags())
+        click.echo(f"helm:     helm push CHART.tgz oci://{target.host}/charts {flags}")
+    if target.user and target.password_file is not None:
         click.echo(
-            f"helm:     helm push CHART.tgz oci://{target.host}/charts --ca-file {target.ca}"
+            f"docker:   docker login {target.host} -u {target.user} --password-stdin "
+            f"< {target.password_file}"
         )
     click.echo(f"kubectl:  kubectl create deployment NAME --image={target.host}/NAME:TAG")
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workshop.sandbox import registry_auth
 from workshop.sandbox.layout import Layout
 from workshop.sandbox.pki import Pki
 
@@ -253,4 +254,11 @@ def registry_config(layout: Layout, port: int) -> dict[str, object]:
             "headers": {"X-Content-Type-Options": ["nosniff"]},
         },
         "health": {"storagedriver": {"enabled": False}},
+        # no anonymous push or pull: HTTP basic auth against bcrypt hashes (registry_auth)
+        "auth": {
+            "htpasswd": {
+                "realm": "workshop-sandbox-registry",
+                "path": str(registry_auth.htpasswd_file(layout)),
+            }
+        },
     }

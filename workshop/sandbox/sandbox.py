@@ -34,7 +34,16 @@ from workshop import binaries
 from workshop.errors import SandboxError
 from workshop.home import workshop_home
 from workshop.sandbox import api as sandbox_api
-from workshop.sandbox import bootstrap, components, kubeconfig, kwokconfig, nodes, pki, ports
+from workshop.sandbox import (
+    bootstrap,
+    components,
+    kubeconfig,
+    kwokconfig,
+    nodes,
+    pki,
+    ports,
+    registry_auth,
+)
 from workshop.sandbox.addons import annotations as notes
 from workshop.sandbox.audit import write_policy as write_audit_policy
 from workshop.sandbox.layout import COMPONENTS, CONTEXT, Layout
@@ -440,7 +449,15 @@ class Sandbox:
         layout.registry_data.mkdir(parents=True, exist_ok=True)
         config = components.registry_config(layout, state.ports.registry)
         (layout.config / "registry.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-        where = {"host": self.registry_host(state), "ca": str(pki.Pki(layout.pki).ca_cert)}
+        host = self.registry_host(state) or ""
+        login = registry_auth.ensure(layout, host)  # the password: made once, never shown
+        where = {
+            "host": host,
+            "ca": str(pki.Pki(layout.pki).ca_cert),
+            "user": login.user,
+            "password_file": str(registry_auth.password_file(layout)),
+            "docker_config": str(registry_auth.docker_config(layout)),
+        }
         layout.registry_file.write_text(json.dumps(where, indent=1) + "\n")
 
     def registry_host(self, state: State | None = None) -> str | None:
@@ -451,12 +468,15 @@ class Sandbox:
         return f"127.0.0.1:{state.ports.registry}"
 
     def _wait_registry(self, deadline: float) -> None:
-        """Wait until the image registry answers ``GET /v2/`` over TLS."""
+        """Wait until the image registry answers ``GET /v2/`` over TLS to its user."""
         host = self.registry_host()
         context = ssl.create_default_context(cafile=str(pki.Pki(self.layout.pki).ca_cert))
+        login = registry_auth.load(self.layout)
+        headers = {"Authorization": login.basic()} if login else {}
+        request = urllib.request.Request(f"https://{host}/v2/", headers=headers)
         while True:
             try:
-                with urllib.request.urlopen(f"https://{host}/v2/", context=context, timeout=2):
+                with urllib.request.urlopen(request, context=context, timeout=2):  # noqa: S310
                     return
             except (OSError, urllib.error.URLError):
                 pass

@@ -8,6 +8,13 @@ Its layers are unpacked once per image digest under ``sandbox/images/``; a conta
 that serves HTTP (it exposes a port) answers with the files of the image, from the folder
 its command names (``httpd -h /app``) or its working directory.
 
+The registry asks for a login (``registry_auth``): like a node's container runtime given
+credentials for a private registry (containerd's ``registry.configs.<host>.auth``), the
+add-on sends the sandbox's user and password, read from the 0600 file under
+``$WORKSHOP_HOME``, on every request; pods need no ``imagePullSecrets`` here. On a real
+cluster pulling from OVHcloud's Managed Private Registry, a Secret of type
+``kubernetes.io/dockerconfigjson`` named in the pod's ``imagePullSecrets`` does that job.
+
 A tag or repository the registry does not have fails as containerd's pull does
 (``...: not found``), which the pulls controller turns into ErrImagePull and
 ImagePullBackOff; pushing the tag later lets the next try succeed.
@@ -29,7 +36,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from workshop.sandbox import pki
+from workshop.sandbox import pki, registry_auth
 from workshop.sandbox.addons.catalogue import Image, ImageRef, PullError
 from workshop.sandbox.layout import Layout
 from workshop.sandbox.state import State
@@ -95,7 +102,11 @@ class LocalRegistry:
         return self._context
 
     def _get(self, url: str, ref: ImageRef, accept: str = "*/*") -> tuple[bytes, dict[str, str]]:
-        request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310 - https only
+        headers = {"Accept": accept}
+        login = registry_auth.load(self.layout)  # the runtime's registry credentials
+        if login is not None:
+            headers["Authorization"] = login.basic()
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - https only
         try:
             with urllib.request.urlopen(  # noqa: S310 - an https URL built here
                 request, context=self._ssl(), timeout=TIMEOUT
