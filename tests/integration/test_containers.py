@@ -1,15 +1,20 @@
 """Images for real: a Dockerfile built into an OCI layout, pushed to the sandbox's registry
 and pulled back with crane, run by a Deployment; a missing tag ends in ImagePullBackOff;
-Helm charts go to the same registry as OCI artifacts.
+Helm charts go to the same registry as OCI artifacts. The registry refuses anonymous pushes
+and pulls (401); the workshop's clients log in without the password ever being shown.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import ssl
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,6 +26,7 @@ import pytest
 from tests.conftest import Kubectl, kubectl_binary
 from workshop import binaries
 from workshop.containers import builder, oci
+from workshop.errors import WorkshopError
 from workshop.tools import registry as registries
 
 pytestmark = pytest.mark.integration
@@ -198,30 +204,120 @@ def test_instructions_that_need_an_engine_say_so(context: Path, tmp_path: Path) 
         builder.build(context, "site:1.0", output=tmp_path / "out")
 
 
-def test_helm_pushes_a_chart_to_the_registry_as_an_oci_artifact(
+def test_helm_pushes_and_pulls_a_chart_as_an_oci_artifact_with_the_workshops_login(
     tmp_path: Path, target: registries.Registry
 ) -> None:
     helm = str(binaries.find("helm"))
-    assert target.ca is not None
-    env = {**target.env(), "HELM_REGISTRY_CONFIG": str(tmp_path / "registry.json")}
+    assert target.ca is not None and target.registry_config is not None
+    # helm with no login (an empty registry config) is refused
+    (tmp_path / "nobody.json").write_text("{}")
+    env = {**os.environ, "HELM_REGISTRY_CONFIG": str(tmp_path / "nobody.json")}
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [helm, *args], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
         )
+
+    assert run("create", "hello").returncode == 0
+    assert run("package", "hello").returncode == 0
+    anonymous = run(
+        "push", "hello-0.1.0.tgz", f"oci://{target.host}/charts", "--ca-file", str(target.ca)
+    )
+    assert anonymous.returncode != 0
+    # oras (helm's registry client) got the registry's 401 asking for Basic auth
+    assert "basic credential not found" in anonymous.stderr
+    # the workshop's push and pull: helm --registry-config the file the sandbox wrote
+    pushed = registries.push_chart(target, tmp_path / "hello-0.1.0.tgz")
+    assert pushed.startswith(f"{target.host}/charts/hello:0.1.0")
+    pulled = registries.pull_chart(target, "hello", "0.1.0", tmp_path / "pulled")
+    assert pulled.read_bytes() == (tmp_path / "hello-0.1.0.tgz").read_bytes()
+    manifest = json.loads(crane(target, "manifest", f"{target.host}/charts/hello:0.1.0"))
+    assert manifest["config"]["mediaType"] == "application/vnd.cncf.helm.config.v1+json"
+
+
+def _get(url: str, ca: Path, authorization: str | None = None) -> int:
+    headers = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+    if authorization:
+        headers["Authorization"] = authorization
+    context = ssl.create_default_context(cafile=str(ca))
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as e:
+        if e.code == 401:
+            assert "Basic" in e.headers.get("WWW-Authenticate", "")
+        return e.code
+
+
+def test_the_registry_refuses_anonymous_pushes_and_pulls(
+    context: Path, tmp_path: Path, target: registries.Registry
+) -> None:
+    assert target.ca is not None and target.password_file is not None
+    repository = f"locked-{uuid.uuid4().hex[:6]}"
+    built = builder.build(context, f"{repository}:1.0", output=tmp_path / "layout").image
+    nobody = registries.Registry(target.host, target.ca, docker_config=tmp_path / "nobody")
+    (tmp_path / "nobody").mkdir()
+    # crane with an empty DOCKER_CONFIG: no push ...
+    with pytest.raises(WorkshopError, match="401 Unauthorized") as refused:
+        registries.push(nobody, built.layout, repository, "1.0")
+    assert "login" in (refused.value.hint or "")
+    # ... while the workshop's login pushes
+    registries.push(target, built.layout, repository, "1.0")
+    reference = target.reference(repository, "1.0")
+    # and no pull, nor even a look at the manifest, the catalog or /v2/ itself
+    with pytest.raises(WorkshopError, match=r"401 Unauthorized|UNAUTHORIZED"):
+        registries.run_crane(nobody, "pull", "--format=oci", reference, str(tmp_path / "p"))
+    base = f"https://{target.host}/v2"
+    manifest = f"{base}/{repository}/manifests/1.0"
+    for url in (f"{base}/", f"{base}/_catalog", manifest):
+        assert _get(url, target.ca) == 401
+    wrong = "Basic " + base64.b64encode(f"{target.user}:not-the-password".encode()).decode()
+    assert _get(manifest, target.ca, wrong) == 401
+    password = target.password_file.read_text().strip()
+    right = "Basic " + base64.b64encode(f"{target.user}:{password}".encode()).decode()
+    status = _get(manifest, target.ca, right)  # (an assertion's report must not show it)
+    assert status == 200
+    assert crane(target, "digest", reference).strip() == built.digest
+
+
+def test_the_password_is_kept_private_and_never_shown(
+    sandbox: Any, target: registries.Registry
+) -> None:
+    assert target.password_file is not None and target.registry_config is not None
+    password = target.password_file.read_text().strip()
+    assert len(password) >= 32
+    registries.catalog(target)  # one request at least, logged with its user
+    for private in (target.password_file, target.registry_config):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.password_file.parent.stat().st_mode) == 0o700
+    env = {**os.environ, "WORKSHOP_HOME": str(sandbox.home)}
+
+    def workshop(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "workshop.cli", *args],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout + done.stderr
 
-    run("create", "hello")
-    run("package", "hello")
-    pushed = run(
-        "push", "hello-0.1.0.tgz", f"oci://{target.host}/charts", "--ca-file", str(target.ca)
-    )
-    assert f"Pushed: {target.host}/charts/hello:0.1.0" in pushed
-    shown = run(
-        "show", "chart", f"oci://{target.host}/charts/hello", "--version", "0.1.0",
-        "--ca-file", str(target.ca),
-    )  # fmt: skip
-    assert "name: hello" in shown
-    manifest = json.loads(crane(target, "manifest", f"{target.host}/charts/hello:0.1.0"))
-    assert manifest["config"]["mediaType"] == "application/vnd.cncf.helm.config.v1+json"
+    shown = workshop("registry", "info")
+    assert f"user:     {target.user}" in shown and str(target.password_file) in shown
+    # (a plain bool: pytest's report of a failed assertion must not show the password)
+    leaked = password in shown
+    assert not leaked, "`workshop registry info` shows the password"
+    # after the other tests pushed and pulled (crane, helm, the nodes' pulls)
+    logs = workshop("sandbox", "logs", "--lines", "100000")
+    assert "authorized request" in logs and f"auth.user.name={target.user}" in logs
+    leaked = password in logs
+    assert not leaked, "`workshop sandbox logs` shows the password"
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        root / "notebooks" / "01-containers.ipynb",
+        *(p for p in (root / "labs" / "01-containers").rglob("*") if p.is_file()),
+        sandbox.home / "registry.json",
+        *sandbox.layout.run.glob("*.json"),
+    ]
+    for source in sources:
+        leaked = password in source.read_text(errors="replace")
+        assert not leaked, f"{source} holds the password"
