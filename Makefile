@@ -42,14 +42,20 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium; }
 
+# Three workers (pytest-xdist), each with its own sandbox: most of the suite waits on the
+# cluster rather than computing, so three fit on two cores. Each module (and each shard
+# class of the lab and notebook tests) runs whole, in order, on one worker.
+TEST_WORKERS ?= 3
 test: setup lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # JupyterLab on notebooks/, on loopback only, with a fresh token; terminals in it get the
-# workshop's kubectl and the sandbox's kubeconfig.
+# workshop's kubectl and the sandbox's kubeconfig. The emulated OVHcloud API (labs 08, 10)
+# runs beside it, with lifelike delays: a cluster takes a minute to install.
 LAB_PORT ?= 8888
 lab: setup
 	$(BIN)/workshop sandbox up
+	$(BIN)/workshop cloud up --profile lifelike
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
 	home="$${WORKSHOP_HOME:-$$HOME/.workshop}"; \
 	echo; echo "  JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab/tree/00-welcome.ipynb?token=$$token"; echo; \

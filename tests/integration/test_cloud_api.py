@@ -239,6 +239,9 @@ def test_the_cluster_and_its_kubeconfig(api: ovh.Client, cluster: Managed) -> No
     nodes = kubectl(cluster.kubeconfig, "get", "nodes", "-o", "name")
     assert nodes.returncode == 0, nodes.stderr
     assert nodes.stdout.split() == [f"node/{n['name']}" for n in api.get(f"{cluster.path}/node")]
+    # only the pools of the API: the sandbox under it has no default pool of its own
+    pools = kubectl(cluster.kubeconfig, "get", "nodepools", "-o", "name")
+    assert pools.stdout.split() == ["nodepool.kube.cloud.ovh.com/pool-1"], pools.stderr
     ready = kubectl(
         cluster.kubeconfig, "wait", "--for=condition=Ready", "node", "--all", "--timeout=30s"
     )

@@ -3,6 +3,10 @@ after it; a solved lab passes every step; reset brings the lab back to its start
 
 Generic over ``labs/``: a new lab is covered by adding its folder. Steps that need something
 this cluster lacks (``requires: [loadbalancer]``) are reported as skipped, with the reason.
+
+The labs are dealt round-robin into a few classes (``TestLabsShard0``...): under
+``pytest -n`` (``make test``) each class runs whole, in order, on one worker with its own
+sandbox, so the shards run side by side.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from workshop.course import actions
 pytestmark = pytest.mark.integration
 
 LABS = {lab.id: lab for lab in course.list_labs()}
-STEPS = [(lab.id, step.id) for lab in LABS.values() for step in lab.steps]
+SHARDS = 3
 PROBE_NAMESPACE = "workshop-capability-probe"
 PROBE_TIMEOUT = 10.0
 
@@ -35,12 +39,14 @@ PROBE_TIMEOUT = 10.0
 @pytest.fixture(scope="module", autouse=True)
 def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A workshop home of the tests' own for what labs start on demand (the emulated
-    OVHcloud API that `ovh_kube` checks and Terraform solutions reach); stopped at the end."""
+    OVHcloud API that `ovh_*` checks and the solutions of labs 08 and 10 reach); stopped at
+    the end, with every managed cluster."""
     home = tmp_path_factory.mktemp("labs-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKSHOP_HOME", str(home))
         for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
             mp.delenv(f"OVH_{name}", raising=False)
+        mp.delenv("OVH_CLOUD_PROJECT_SERVICE", raising=False)
         yield
     if (home / "ovh.conf").exists():
         subprocess.run(
@@ -97,8 +103,19 @@ def unmet(lab: course.Lab, capabilities: set[str]) -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.parametrize(("lab_id", "step_id"), STEPS, ids=[f"{a}/{b}" for a, b in STEPS])
-def test_a_step_fails_before_its_solution_and_passes_after(
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each shard class gets the steps, or the labs, of its own labs."""
+    labs = getattr(metafunc.cls, "labs", None)
+    if labs is None:
+        return
+    if "step_id" in metafunc.fixturenames:
+        steps = [(lab_id, step.id) for lab_id in labs for step in LABS[lab_id].steps]
+        metafunc.parametrize(("lab_id", "step_id"), steps, ids=[f"{a}/{b}" for a, b in steps])
+    elif "lab_id" in metafunc.fixturenames:
+        metafunc.parametrize("lab_id", labs)
+
+
+def step_fails_before_its_solution_and_passes_after(
     cluster: Cluster,
     progress: course.ProgressStore,
     capabilities: set[str],
@@ -127,8 +144,7 @@ def test_a_step_fails_before_its_solution_and_passes_after(
     assert progress.step(cluster.context, lab.id, step.id).solved
 
 
-@pytest.mark.parametrize("lab_id", list(LABS))
-def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
+def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     cluster: Cluster,
     progress: course.ProgressStore,
     capabilities: set[str],
@@ -168,6 +184,55 @@ def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
         for a in reversed(s.cleanup)
         if a.kubectl is not None or a.python is not None
     ]
+
+
+class Labs:
+    """The tests of one shard of the labs (``labs``: their ids, in order)."""
+
+    labs: list[str]
+
+    def test_a_step_fails_before_its_solution_and_passes_after(
+        self,
+        cluster: Cluster,
+        progress: course.ProgressStore,
+        capabilities: set[str],
+        lab_id: str,
+        step_id: str,
+    ) -> None:
+        step_fails_before_its_solution_and_passes_after(
+            cluster, progress, capabilities, lab_id, step_id
+        )
+
+    def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
+        self,
+        cluster: Cluster,
+        progress: course.ProgressStore,
+        capabilities: set[str],
+        sandbox: Any,
+        lab_id: str,
+    ) -> None:
+        solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
+            cluster, progress, capabilities, sandbox, lab_id
+        )
+
+
+class TestLabsShard0(Labs):
+    labs = list(LABS)[0::SHARDS]
+
+
+class TestLabsShard1(Labs):
+    labs = list(LABS)[1::SHARDS]
+
+
+class TestLabsShard2(Labs):
+    labs = list(LABS)[2::SHARDS]
+
+
+def test_every_lab_is_in_one_shard() -> None:
+    dealt = [
+        lab for shard in (TestLabsShard0, TestLabsShard1, TestLabsShard2) for lab in shard.labs
+    ]
+    assert sorted(dealt) == sorted(LABS) and len(dealt) == len(LABS) == len(set(dealt))
 
 
 def test_workshop_solve_check_and_reset_from_the_command_line(

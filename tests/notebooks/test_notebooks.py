@@ -3,6 +3,10 @@
 Each notebook runs in a ``pytest --nbval-lax`` of its own (a subprocess), so its kernel
 gets a clean environment: ``WORKSHOP_HOME`` is this test's fresh sandbox, the kernel's
 ``connect()`` finds it, and ``WORKSHOP_STRICT_CHECKS=1`` makes a failing check cell fail.
+The OVHcloud notebooks start the emulated API in the same home on first use.
+
+The notebooks are dealt round-robin into a few classes: under ``pytest -n`` (``make test``)
+each class runs on one worker, with the sandbox of that worker, side by side with the others.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ pytestmark = pytest.mark.notebooks
 
 @pytest.fixture(scope="module")
 def notebook_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    from workshop.cloud import Emulator
     from workshop.sandbox import Sandbox
 
     home = tmp_path_factory.mktemp("notebook-home")
@@ -35,11 +40,17 @@ def notebook_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         yield home
     finally:
+        # the OVHcloud notebooks start the emulated API in this home (`ovh.client()`)
+        Emulator(home).down()
         box.down()
 
 
 def kernel_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "WORKSHOP_CONTEXT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KUBECONFIG", "WORKSHOP_CONTEXT") and not k.startswith("OVH_")
+    }
     env.update(
         WORKSHOP_HOME=str(home),
         WORKSHOP_STRICT_CHECKS="1",
@@ -78,9 +89,41 @@ def test_every_lab_has_its_notebook() -> None:
     assert [name.removesuffix(".ipynb") for name in ORDER] == labs
 
 
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize("name", ORDER)
-def test_notebook_runs_and_its_checks_pass(name: str, notebook_home: Path) -> None:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    names = getattr(metafunc.cls, "names", None)
+    if names is not None and "name" in metafunc.fixturenames:
+        metafunc.parametrize("name", names)
+
+
+class Notebooks:
+    """The notebooks of one shard (``names``), in order."""
+
+    names: list[str]
+
+    @pytest.mark.timeout(900)
+    def test_notebook_runs_and_its_checks_pass(self, name: str, notebook_home: Path) -> None:
+        notebook_runs_and_its_checks_pass(name, notebook_home)
+
+
+class TestNotebooksShard0(Notebooks):
+    names = ORDER[0::3]
+
+
+class TestNotebooksShard1(Notebooks):
+    names = ORDER[1::3]
+
+
+class TestNotebooksShard2(Notebooks):
+    names = ORDER[2::3]
+
+
+def test_every_notebook_is_in_one_shard() -> None:
+    shards = (TestNotebooksShard0, TestNotebooksShard1, TestNotebooksShard2)
+    dealt = [name for shard in shards for name in shard.names]
+    assert sorted(dealt) == ORDER and len(dealt) == len(set(dealt))
+
+
+def notebook_runs_and_its_checks_pass(name: str, notebook_home: Path) -> None:
     started = time.monotonic()
     done = run_nbval(NOTEBOOKS / name, notebook_home)
     elapsed = time.monotonic() - started

@@ -129,3 +129,23 @@ def test_events_by_cluster_name_with_filters(tmp_path: Path) -> None:
     assert audit.events(tmp_path, "demo", name="other") == []
     with pytest.raises(CloudError, match="no managed cluster named 'nope'"):
         audit.events(tmp_path, "nope")
+
+
+def test_a_robot_service_account_is_not_the_cluster_itself() -> None:
+    def event(user: str) -> audit.AuditEvent:
+        line = json.dumps(
+            {
+                "kind": "Event",
+                "stage": "ResponseComplete",
+                "verb": "delete",
+                "user": {"username": user},
+                "objectRef": {"resource": "deployments", "namespace": "default", "name": "c"},
+            }
+        )
+        found = audit.parse(line)
+        assert found is not None
+        return found
+
+    assert not event("system:serviceaccount:default:deployer").by_system
+    assert event("system:serviceaccount:kube-system:deployment-controller").by_system
+    assert event("system:kube-scheduler").by_system

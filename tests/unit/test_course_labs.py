@@ -243,6 +243,10 @@ BAD = {
         mutate("python: solution:fix", "python: solution:repair"),
         f"{FILE}: steps[1].solution[1].python: solution.py defines no function 'repair'",
     ),
+    "missing python cleanup function": (
+        mutate("      - kubectl: label nodes --all explored-", "      - python: solution:teardown"),
+        f"{FILE}: steps[1].cleanup[1].python: solution.py defines no function 'teardown'",
+    ),
     "unknown prerequisite": (
         mutate("duration: 5", "duration: 5\nprerequisites: ['42']"),
         f"{FILE}: prerequisites[0]: no lab '42'; labs: 07-sample",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -169,5 +170,8 @@ def audit_command(
             ", ".join(e.source_ips),
             e.user_agent.split(" ")[0],
         )
-    Console(highlight=False).print(table)
+    # a notebook's `!workshop cloud audit` is no terminal: rich would squeeze the table
+    # into 80 columns and cut the user names, the very thing the learner looks for
+    width = None if sys.stdout.isatty() else 200
+    Console(highlight=False, width=width).print(table)
     console.print(f"{len(found)} events")

@@ -22,6 +22,7 @@ from workshop.cloud.store import read_only
 from workshop.errors import CloudError
 
 SYSTEM_PREFIXES = ("system:", "workshop:")
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,13 @@ class AuditEvent:
 
     @property
     def by_system(self) -> bool:
-        """Whether a component of the cluster made the call rather than a person or a tool."""
+        """Whether a component of the cluster made the call rather than a person or a tool.
+
+        A ServiceAccount outside ``kube-system`` is a workload or a robot (a CI job, say):
+        its calls are the learner's business, not the cluster's own.
+        """
+        if self.user.startswith(SERVICE_ACCOUNT_PREFIX):
+            return self.user.startswith(SERVICE_ACCOUNT_PREFIX + "kube-system:")
         return self.user.startswith(SYSTEM_PREFIXES)
 
     @property

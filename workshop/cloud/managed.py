@@ -55,8 +55,16 @@ class ManagedCluster:
         return self.layout.log_file("audit")
 
     def sandbox(self, nodes: int | None = None) -> Sandbox:
-        # a managed cluster comes without a registry (OVHcloud sells that separately)
-        return Sandbox(self.root, nodes=nodes, profile=self.profile, audit=True, registry=False)
+        # no default pool: a managed cluster has only the pools its API creates; and no
+        # registry (OVHcloud sells that separately)
+        return Sandbox(
+            self.root,
+            nodes=nodes,
+            profile=self.profile,
+            audit=True,
+            registry=False,
+            default_pool=False,
+        )
 
     def exists(self) -> bool:
         return self.layout.state_file.exists()

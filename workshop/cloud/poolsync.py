@@ -124,8 +124,9 @@ def sync(
             if any(not n.deleting for n in other.nodes):
                 actions.append(Action("delete", name, other))
         elif other.pool_id is None and name == DEFAULT_POOL and not other.spec.get("desiredNodes"):
-            # the empty pool every sandbox asks for at start: a managed cluster has only
-            # the pools its API created
+            # the empty pool sandboxes asked for at start before ``default_pool=False``
+            # (clusters created by older versions): a managed cluster has only the pools
+            # its API created
             actions.append(Action("drop", name, other))
         elif other.pool_id not in store.pools:
             adopted = _adopted(store, cluster, other, now)

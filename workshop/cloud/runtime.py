@@ -121,7 +121,8 @@ class Runtime:
             return self.locks.setdefault(cluster, threading.Lock())
 
     def _sandbox_nodes(self, cluster: str) -> int:
-        """Nodes of the sandbox's own default pool: only an API pool of that name has some."""
+        """The node count recorded in the sandbox's state: that of an API pool named like a
+        sandbox's default pool (the sandbox runs without one; poolsync pushes every pool)."""
         with self.store.lock:
             same = [p for p in self.store.pools_of(cluster) if p.name == DEFAULT_POOL]
             return same[0].desired if same else 0

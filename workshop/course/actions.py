@@ -106,7 +106,7 @@ def _describe(lab: Lab, action: Action | CleanupAction) -> str:
     if isinstance(action, Action) and action.apply is not None:
         path = f"{lab.dir.parent.name}/{lab.id}/{action.apply}"
         return f"kubectl apply -n {lab.namespace} -f {path}"
-    if action.kubectl is not None:
+    elif action.kubectl is not None:
         return "kubectl " + shlex.join(action.kubectl)
     assert action.python is not None
     module, function = action.python.split(":")

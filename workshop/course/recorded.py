@@ -5,7 +5,9 @@ without ``metadata.namespace`` are cluster-wide; ``pages`` maps URLs to the web 
 to the ``OSError`` a dead address gives); ``logs`` maps ``namespace/pod`` (or
 ``namespace/pod/container``) to a log; ``grants`` lists what is allowed as ``(user, verb,
 resource, namespace)`` (``deployments.apps``, ``pods``); ``refusals`` maps ``Kind/name`` to
-the message the API server refuses it with; ``server_version`` is what ``/version`` says.
+the message the API server refuses it with; ``server_version`` is what ``/version`` says;
+``cloud`` stands for the OVHcloud API (anything with ``get``/``post``, as ``ovh.Client``)
+and ``managed`` maps a managed cluster's name to the ``RecordedCluster`` inside it.
 Every call is kept in ``calls``.
 """
 
@@ -35,6 +37,8 @@ class RecordedCluster:
         refusals: Mapping[str, str] | None = None,
         server_version: Object | None = None,
         context: str = "recorded",
+        cloud: Any = None,
+        managed: Mapping[str, RecordedCluster] | None = None,
     ) -> None:
         self.objects: list[Object] = list(objects)
         self.pages = dict(pages or {})
@@ -46,6 +50,8 @@ class RecordedCluster:
             "minor": "37",
             "gitVersion": "v1.37.2",
         }
+        self.cloud = cloud
+        self.managed_clusters = dict(managed or {})
         self.context = context
         self.calls: list[tuple[str, ...]] = []
 
@@ -73,6 +79,11 @@ class RecordedCluster:
             for obj in self._of(api_version, kind, namespace)
             if selectors.matches(label_selector, obj["metadata"].get("labels"))
         ]
+
+    def managed(self, name: str) -> RecordedCluster | None:
+        """The cluster inside the managed cluster ``name`` (``in_managed_cluster`` checks)."""
+        self.calls.append(("managed", name))
+        return self.managed_clusters.get(name)
 
     def http_get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
         self.calls.append(("http_get", url))

@@ -339,6 +339,70 @@ class ServerVersionCheck(_OnObject):
         return value
 
 
+KubeCheck = Annotated[
+    ExistsCheck
+    | AbsentCheck
+    | RolloutCheck
+    | PodsReadyCheck
+    | HttpCheck
+    | HelmReleaseCheck
+    | ConditionCheck
+    | NodeCountCheck
+    | LogCheck
+    | CanICheck
+    | RefusedCheck
+    | ServerVersionCheck,
+    Field(discriminator="kind"),
+]
+
+
+def _field_shorthand(value: Any) -> Any:
+    # `fields: {status: READY}` is short for `[{path: status, equals: READY}]`
+    if isinstance(value, dict):
+        return [{"path": k, "equals": v} for k, v in value.items()]
+    return value
+
+
+class OvhClusterCheck(_Check):
+    """A Managed Kubernetes cluster of the OVHcloud API, found by ``cluster`` name, has
+    ``fields`` (as ``GET /cloud/project/{serviceName}/kube/{kubeId}`` shows them)."""
+
+    kind: Literal["ovh_cluster"]
+    cluster: Text
+    fields: list[FieldTest] = []
+
+    _shorthand = field_validator("fields", mode="before")(_field_shorthand)
+
+
+class OvhNodePoolCheck(_Check):
+    """A node pool (by name) of a Managed Kubernetes cluster (by name) has ``fields``."""
+
+    kind: Literal["ovh_nodepool"]
+    cluster: Text
+    pool: Text
+    fields: list[FieldTest] = []
+
+    _shorthand = field_validator("fields", mode="before")(_field_shorthand)
+
+
+class OvhIpRestrictionsCheck(_Check):
+    """A Managed Kubernetes cluster's API server accepts only some addresses, ``includes``
+    among them (``GET .../kube/{kubeId}/ipRestrictions``)."""
+
+    kind: Literal["ovh_ip_restrictions"]
+    cluster: Text
+    includes: Annotated[list[Text], Field(min_length=1)]
+
+
+class ManagedClusterCheck(_Check):
+    """A check run inside a Managed Kubernetes cluster, through the kubeconfig the OVHcloud
+    API hands out for it (``POST .../kube/{kubeId}/kubeconfig``)."""
+
+    kind: Literal["in_managed_cluster"]
+    cluster: Text
+    check: KubeCheck
+
+
 Check = Annotated[
     ExistsCheck
     | AbsentCheck
@@ -352,7 +416,11 @@ Check = Annotated[
     | CanICheck
     | RefusedCheck
     | ServerVersionCheck
-    | OvhKubeCheck,
+    | OvhKubeCheck
+    | OvhClusterCheck
+    | OvhNodePoolCheck
+    | OvhIpRestrictionsCheck
+    | ManagedClusterCheck,
     Field(discriminator="kind"),
 ]
 CHECK_MODELS: tuple[type[_Check], ...] = (
@@ -369,6 +437,10 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     RefusedCheck,
     ServerVersionCheck,
     OvhKubeCheck,
+    OvhClusterCheck,
+    OvhNodePoolCheck,
+    OvhIpRestrictionsCheck,
+    ManagedClusterCheck,
 )
 CHECK_KINDS = tuple(sorted(get_args(m.model_fields["kind"].annotation)[0] for m in CHECK_MODELS))
 
@@ -405,7 +477,7 @@ class CleanupAction(Model):
     or in another namespace), ``kubectl`` arguments (e.g. remove a node label), or
     ``python: module:function`` of the lab folder for what needs names only the cluster
     knows or a tool of its own (``tofu destroy``; releasing the finalizers of custom resources
-    whose operator is no longer running)."""
+    whose operator is no longer running; deleting what a lab created through a cloud API)."""
 
     delete: str | None = None
     api_version: str | None = None

@@ -111,12 +111,16 @@ class Sandbox:
         binaries: Mapping[str, Path] | None = None,
         audit: bool = False,
         registry: bool = True,
+        default_pool: bool = True,
     ) -> None:
         self.binaries = dict(binaries) if binaries else None
         self.with_registry = registry
         """Run the image registry too (an emulated managed cluster has none of its own)."""
         self.audit = audit
         """kube-apiserver keeps an audit log (``logs/audit.log``), as a managed cluster does."""
+        self.default_pool = default_pool
+        """Keep the NodePool ``nodepool`` at ``nodes`` nodes; without it, the cluster has only
+        the pools someone else creates (a managed cluster: those of the OVHcloud API)."""
         self.home = Path(home).expanduser() if home else workshop_home()
         self.layout = Layout(self.home)
         self.wanted_nodes = nodes
@@ -539,10 +543,13 @@ class Sandbox:
         """Make the default NodePool ask for ``state.nodes`` nodes; wait until they are Ready.
 
         The nodepools add-on creates or removes the Node objects, as the managed service
-        does when a pool is resized.
+        does when a pool is resized. Without a default pool, only the NodePool API is
+        waited for (whoever creates pools next finds it served).
         """
         deadline = time.monotonic() + timeout
         self._wait_served(api, f"/apis/{nodes.POOL_GROUP}/{nodes.POOL_VERSION}", deadline)
+        if not self.default_pool:
+            return
         path = f"{nodes.POOLS_PATH}/{nodes.DEFAULT_POOL}"
         try:
             pool = api.request("GET", path)

@@ -15,6 +15,8 @@ Public API::
     widgets.ClassBoard(admin_cluster, "k8s101")           # an instructor's live class board
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
     widgets.service_url(cluster, "hello", "lab-04")       # a LoadBalancer's URL, or None
+    widgets.ClusterWizard(api)                            # OVHcloud: create a managed cluster
+    widgets.CostMeter(api, "prices.yaml", prefix="lab-08")  # its price, teardown, leftovers
     widgets.ImageView("images/hello-web")                 # an OCI image: layers, config, manifest
 
 Every widget shows the kubectl (or helm) command that does the same by hand. Like
@@ -26,6 +28,7 @@ from workshop.widgets.applybox import ApplyBox
 from workshop.widgets.checkbutton import CheckButton
 from workshop.widgets.classboard import ClassBoard
 from workshop.widgets.clusterview import ClusterView
+from workshop.widgets.costmeter import CostMeter
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
 from workshop.widgets.errors import CheckFailed, ManifestError, WaitTimeout
 from workshop.widgets.imageview import ImageView
@@ -38,6 +41,7 @@ from workshop.widgets.scale import ScaleSlider
 from workshop.widgets.services import service_url
 from workshop.widgets.session import use
 from workshop.widgets.table import ResourceTable
+from workshop.widgets.wizard import ClusterWizard
 
 __all__ = [
     "ApplyBox",
@@ -46,6 +50,8 @@ __all__ = [
     "ClassBoard",
     "ClusterPicture",
     "ClusterView",
+    "ClusterWizard",
+    "CostMeter",
     "ImageView",
     "LogView",
     "ManifestError",

@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.course.checks import access, cloud, helm, logs, objects, versions, web, workloads
+from workshop.course.checks import (
+    access,
+    cloud,
+    helm,
+    logs,
+    managed,
+    objects,
+    versions,
+    web,
+    workloads,
+)
 from workshop.course.checks.base import CheckResult, Reader
 from workshop.course.loading import Lab
 from workshop.course.schema import (
@@ -23,8 +33,12 @@ from workshop.course.schema import (
     HelmReleaseCheck,
     HttpCheck,
     LogCheck,
+    ManagedClusterCheck,
     NodeCountCheck,
+    OvhClusterCheck,
+    OvhIpRestrictionsCheck,
     OvhKubeCheck,
+    OvhNodePoolCheck,
     PodsReadyCheck,
     RefusedCheck,
     RolloutCheck,
@@ -49,6 +63,9 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     RefusedCheck: access.refused,
     ServerVersionCheck: versions.names_server_version,
     OvhKubeCheck: cloud.managed_cluster,
+    OvhClusterCheck: managed.cluster,
+    OvhNodePoolCheck: managed.nodepool,
+    OvhIpRestrictionsCheck: managed.ip_restrictions,
 }
 
 
@@ -59,7 +76,10 @@ def run_check(reader: Reader, check: Check, *, namespace: str) -> CheckResult:
     that cannot be reached, or refuses to answer, raises ``ClusterError``.
     """
     try:
-        result = _RUNNERS[type(check)](reader, check, check.namespace or namespace)
+        if isinstance(check, ManagedClusterCheck):
+            result = managed.in_managed_cluster(reader, check, namespace, run=_run_inner)
+        else:
+            result = _RUNNERS[type(check)](reader, check, check.namespace or namespace)
     except ClusterError as e:
         if e.status != 404:
             raise
@@ -67,6 +87,10 @@ def run_check(reader: Reader, check: Check, *, namespace: str) -> CheckResult:
     if not result.passed and check.hint:
         result = replace(result, hint=check.hint)
     return result
+
+
+def _run_inner(reader: Reader, check: Check, namespace: str) -> CheckResult:
+    return run_check(reader, check, namespace=namespace)
 
 
 @dataclass(frozen=True)
