@@ -81,3 +81,41 @@ def test_a_class_on_it_reaches_the_learners_through_that_address(classroom_home:
     )
     denied = learner.run("auth", "can-i", "get", "pods", "-n", "kube-system", check=False)
     assert denied.stdout == "no\n"
+
+
+def test_load_balancers_listen_on_that_address_so_learners_open_the_pages(
+    classroom_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A learner solves lab 04 up to its page with their own kubeconfig: the Service's
+    load balancer is written and listens on the sandbox's address, and the HTTP check
+    (which fetches the page as the learner's browser would) passes through it."""
+    from workshop import course
+    from workshop.cluster import connect
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,127.0.0.2")
+    kubeconfig = classroom_home / "class" / "learner-01.kubeconfig"
+    assert kubeconfig.exists(), "the class test above creates it"
+    cluster = connect(kubeconfig=kubeconfig)
+    try:
+        lab = course.place(cluster, course.find_lab("04"))
+        assert lab.namespace == "lan-learner-01-lab-04"
+        store = course.ProgressStore(tmp_path / "progress.json")
+        for step in ("deploy", "expose", "open-page"):
+            solved = course.solve(cluster, lab, step, progress=store, timeout=180)
+            assert solved[-1].result.passed, solved[-1].result.message
+        [page] = course.check(cluster, lab, "open-page", progress=store)
+        assert page.passed, page.message
+    finally:
+        cluster.close()
+    service = json.loads(
+        Kubectl(kubeconfig)("get", "service", "hello", "-n", lab.namespace, "-o", "json")
+    )
+    assert service["status"]["loadBalancer"]["ingress"][0]["ip"] == ADDRESS
+    urls = service["metadata"]["annotations"]["sandbox.workshop.dev/load-balancer-urls"].split()
+    assert urls and all(url.startswith(f"http://{ADDRESS}:") for url in urls)
+    port = int(urls[0].rsplit(":", 1)[1])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urls[0], timeout=10) as answer:
+        assert answer.status == 200 and b"Hello" in answer.read()
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 5):
+        pass  # the balancer is on the class's address, not on this machine's loopback

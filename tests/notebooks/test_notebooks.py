@@ -61,7 +61,9 @@ def kernel_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_nbval(notebook: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def run_nbval(
+    notebook: Path, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -74,7 +76,7 @@ def run_nbval(notebook: Path, home: Path) -> subprocess.CompletedProcess[str]:
             str(notebook),
         ],
         cwd=NOTEBOOKS,
-        env=kernel_env(home),
+        env=kernel_env(home) if env is None else env,
         capture_output=True,
         text=True,
         timeout=900,

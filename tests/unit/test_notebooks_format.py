@@ -47,7 +47,66 @@ def test_opens_with_the_goal_the_time_and_the_cluster(path: Path) -> None:
     assert f"About {lab.spec.duration} minutes" in intro and "cluster" in intro
     first = code_cells(nb)[0].source
     assert "cluster = connect()" in first and "cluster.describe()" in first
-    assert f'course.find_lab("{lab.id}")' in first and "widgets.use(cluster)" in first
+    # placed: a class learner's cells work in their own namespaces (course.place)
+    assert f'lab = course.place(cluster, course.find_lab("{lab.id}"))' in first
+    assert "widgets.use(cluster, lab)" in first  # `!kubectl` drives it; $NS for %%bash cells
+
+
+class Anything:
+    """Stands for any notebook variable (``{pods[0]}``, ``{CHART}``) when a line is expanded."""
+
+    def __getattr__(self, name: str) -> Anything:
+        return self
+
+    def __getitem__(self, key: object) -> Anything:
+        return self
+
+    def __str__(self) -> str:
+        return "x"
+
+
+def expand(line: str, lab: course.Lab) -> str:
+    """``line`` as IPython expands it, any other variable standing for anything."""
+    from IPython.utils.text import DollarFormatter
+
+    variables: dict[str, object] = {"lab": lab}
+    while True:
+        try:
+            return DollarFormatter().vformat(line, args=[], kwargs=variables)
+        except NameError as e:
+            if e.name in variables:
+                raise
+            variables[str(e.name)] = Anything()
+
+
+def shell_lines(cell: nbformat.NotebookNode) -> list[str]:
+    """The lines IPython hands to a shell: ``!`` lines (and their continuations)."""
+    found, going_on = [], False
+    for line in cell.source.splitlines():
+        stripped = line.strip()
+        if going_on or stripped.startswith("!") or re.match(r"^\w+ = !", stripped):
+            found.append(line)
+            going_on = line.rstrip().endswith("\\")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_work_in_the_placed_labs_namespace_never_a_hard_coded_one(path: Path) -> None:
+    """`-n lab-04` would miss a class learner's `t10-alice-lab-04`: `!` lines say
+    `-n {lab.namespace}` (IPython expands it) and `%%bash` cells `-n $NS` (widgets.use)."""
+    lab = course.find_lab(path.stem).within("k8s101-alice-")
+    hard_coded = re.compile(
+        rf"(?:-n|--namespace)[ =]{lab.base_namespace}\b|[:/]{lab.base_namespace}[:/]"
+    )
+    for cell in code_cells(load(path))[1:]:
+        for line in cell.source.splitlines():
+            if not line.lstrip().startswith("#"):
+                assert not hard_coded.search(line), line
+        for line in shell_lines(cell):  # IPython leaves a line unexpanded if any {} fails
+            expanded = expand(line, lab)
+            assert "{lab." not in expanded, line
+            if "-n " in line and "{lab.namespace}" in line:
+                assert "-n k8s101-alice-" in expanded, line
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

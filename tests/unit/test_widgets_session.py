@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from kubernetes import config as kube_config
 
@@ -86,3 +87,20 @@ def test_helm_in_the_notebook_is_the_workshops_and_follows_the_same_context(
         check=False,
     )
     assert done.returncode != 0 and "127.0.0.1:6442" in done.stderr  # context two's server
+
+
+def test_with_a_placed_lab_shell_cells_get_its_namespace_as_ns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`%%bash` cells say `-n $NS`: a class learner's lab namespace, else `lab-NN`."""
+    from workshop import course
+
+    path = kubeconfig(tmp_path / "config")
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # restored after use() changes them
+    monkeypatch.delenv(session.NAMESPACE_VARIABLE, raising=False)
+    lab = course.find_lab("04")
+    session.use(cluster(path, "one"), lab.within("k8s101-alice-"))
+    assert os.environ[session.NAMESPACE_VARIABLE] == "k8s101-alice-lab-04"
+    session.use(cluster(path, "one"), lab)
+    assert os.environ[session.NAMESPACE_VARIABLE] == "lab-04"

@@ -119,8 +119,9 @@ def exposure_warning(api_url: str) -> str:
             "port-forwards, and `kubectl exec`, which runs the command ON THIS MACHINE in a "
             "scratch folder (kwok simulates containers; as `nobody` only when the sandbox runs "
             "as root)",
-            "  - everything else stays on 127.0.0.1: etcd, kwok, the load balancers' pages "
-            "(learners' HTTP checks cannot reach them from other machines)",
+            "  - LoadBalancer Services listen on this address too: the pages of every app "
+            "exposed that way are reachable from the network (learners open them)",
+            "  - everything else stays on 127.0.0.1: etcd, kwok",
             "  - `workshop sandbox down` closes it; `up` without --address serves loopback only",
         ]
     )

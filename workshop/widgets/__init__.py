@@ -3,7 +3,7 @@
 Public API::
 
     from workshop import widgets
-    widgets.use(cluster)                                  # `!kubectl` drives the same cluster
+    widgets.use(cluster, lab)                # `!kubectl` drives the cluster; $NS = lab.namespace
     widgets.ClusterView(cluster, namespace="lab-04")      # nodes and their pods, live
     widgets.ResourceTable(cluster, "deployments", "lab-04")
     widgets.ApplyBox(cluster, yaml_text, namespace="lab-04")  # Apply / Diff / Delete

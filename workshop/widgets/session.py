@@ -17,8 +17,11 @@ import yaml
 from kubernetes import config as kube_config
 
 from workshop.cluster import Cluster
+from workshop.course.loading import Lab
 from workshop.errors import WorkshopError
 from workshop.tools import helm, kubectl
+
+NAMESPACE_VARIABLE = "NS"  # the lab's namespace, for shell cells: kubectl get pods -n $NS
 
 
 def _current_context(paths: tuple[Path, ...]) -> str | None:
@@ -57,7 +60,12 @@ def environment(cluster: Cluster, base: dict[str, str] | None = None) -> dict[st
     return env
 
 
-def use(cluster: Cluster) -> str:
-    """Make this process's shell commands (``!kubectl``) drive ``cluster``; says which."""
+def use(cluster: Cluster, lab: Lab | None = None) -> str:
+    """Make this process's shell commands (``!kubectl``) drive ``cluster``; says which.
+
+    With ``lab`` (placed for the user: ``course.place``), ``$NS`` is the lab's namespace, so
+    that ``%%bash`` cells work in a class learner's namespace as in ``lab-NN``."""
     os.environ.update(environment(cluster, dict(os.environ)))
+    if lab is not None:
+        os.environ[NAMESPACE_VARIABLE] = lab.namespace
     return cluster.describe()

@@ -106,7 +106,13 @@ def main(argv: list[str]) -> int:
         pulls.ImagePulls(kube, i["pods"], i["claims"], tuning, sources),
         simulator,
         loadbalancers.LoadBalancers(
-            kube, i["services"], i["slices"], i["pods"], simulator, network
+            kube,
+            i["services"],
+            i["slices"],
+            i["pods"],
+            simulator,
+            network,
+            host=state.bind if state else loadbalancers.HOST,  # `sandbox up --address`
         ),
         storage.Provisioner(kube, i["claims"], i["volumes"], i["classes"], layout),
     ]

@@ -1,4 +1,4 @@
-"""LoadBalancer Services: a loopback address and a real listening port, like a cloud load balancer.
+"""LoadBalancer Services: the sandbox's address and a real listening port, like a cloud's.
 
 For each ``type: LoadBalancer`` Service, this controller does what a cloud controller
 manager does: it keeps the finalizer ``service.kubernetes.io/load-balancer-cleanup`` on
@@ -7,10 +7,13 @@ Service port, and writes ``status.loadBalancer.ingress``. Each connection goes t
 ready endpoint of the Service's EndpointSlices, in turn, and is answered there by the app
 simulator, as the pod's image would answer. No ready endpoint: HAProxy's 503 page.
 
-Which port? The Service's own port where this machine allows it (ports under 1024 need
-root), else its nodePort (free to use, and what a real load balancer forwards to), else
-any free port. The choice is kept in the annotation ``sandbox.workshop.dev/load-balancer-urls``
-(``workshop sandbox urls`` lists them) and reused after a restart.
+Which address? The sandbox's own: loopback, or the one given to `workshop sandbox up
+--address`, so that a class's learners open the pages (and their checks reach them) from
+their machines. Which port? The Service's own port where this machine allows it (ports
+under 1024 need root), else its nodePort (free to use, and what a real load balancer
+forwards to), else any free port. The choice is kept in the annotation
+``sandbox.workshop.dev/load-balancer-urls`` (``workshop sandbox urls`` lists them) and
+reused after a restart.
 """
 
 from __future__ import annotations
@@ -93,8 +96,11 @@ class LoadBalancers(Controller):
         pods: Informer,
         apps: Apps,
         network: servers.Network,
+        host: str = HOST,
     ) -> None:
         super().__init__()
+        self.host = host  # where the listeners bind; also the address clients are given
+        self.address = HOST if host == "0.0.0.0" else host  # noqa: S104 - compares only
         self.kube, self.services, self.slices, self.pods = kube, services, slices, pods
         self.apps, self.network = apps, network
         self.events = Events(kube, "service-controller")
@@ -125,7 +131,9 @@ class LoadBalancers(Controller):
                 balancer.listeners[name] = self._listen(key, port, recorded.get(port["port"]))
         for name in set(balancer.listeners) - {p.get("name") or "" for p in ports}:
             self.network.close(balancer.listeners.pop(name)[0])
-        urls = " ".join(f"http://{HOST}:{bound}" for _, bound in balancer.listeners.values())
+        urls = " ".join(
+            f"http://{self.address}:{bound}" for _, bound in balancer.listeners.values()
+        )
         finalizers = meta.get("finalizers") or []
         changes: dict[str, Any] = {}
         if FINALIZER not in finalizers:  # take the balancer down before the Service goes
@@ -137,7 +145,7 @@ class LoadBalancers(Controller):
         if "annotations" in changes:
             self.log.info("%s: load balancer at %s", key, urls)
             self.events.record(service, "Service", "EnsuredLoadBalancer", "Ensured load balancer")
-        ingress = [{"ip": HOST, "ipMode": "VIP"}]
+        ingress = [{"ip": self.address, "ipMode": "VIP"}]
         if service.get("status", {}).get("loadBalancer", {}).get("ingress") != ingress:
             call(
                 self.kube.core.patch_namespaced_service_status,
@@ -169,7 +177,7 @@ class LoadBalancers(Controller):
     ) -> tuple[asyncio.Server, int]:
         for candidate in port_candidates(port, recorded):
             try:
-                server = self.network.listen(HOST, candidate, self._handler(key, port))
+                server = self.network.listen(self.host, candidate, self._handler(key, port))
             except OSError as e:  # taken, or under 1024 without root
                 self.log.info("%s: port %s unavailable (%s)", key, candidate or "any", e.strerror)
                 continue
