@@ -73,6 +73,31 @@ def test_restart_keeps_every_object(second: Sandbox) -> None:
     assert after == before
 
 
+def test_a_restart_hands_the_nodes_to_the_new_kwok_at_once(second: Sandbox) -> None:
+    """The stopped kwok's node leases are released at start: the new kwok takes the nodes
+    (and their pods) now, not when the old leases expire 40 s later."""
+    kubectl = Kubectl(second.kubeconfig)
+
+    def leases() -> dict[str, str]:
+        items = json.loads(kubectl("get", "leases", "-n", "kube-node-lease", "-o", "json"))
+        return {i["metadata"]["name"]: i["metadata"]["uid"] for i in items["items"]}
+
+    held = leases()
+    assert held  # kwok holds a lease per node
+    assert second.down() is True
+    assert second.up() is True
+    assert (
+        "released 1 node lease(s) of the previous kwok" in second.log_file("supervisor").read_text()
+    )
+    kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+    kubectl("run", "after-restart", "--image=nginx")
+    kubectl("wait", "--for=condition=Ready", "pod/after-restart", "--timeout=120s")
+    renewed = leases()
+    assert renewed.keys() == held.keys()
+    assert not set(renewed.values()) & set(held.values())  # new leases, the new kwok's
+    kubectl("delete", "pod", "after-restart", "--wait=false")
+
+
 def test_a_killed_component_is_restarted(second: Sandbox) -> None:
     import signal
     import time

@@ -80,3 +80,21 @@ def wait_established(api: Api, docs: list[dict[str, Any]], timeout: float = 20.0
             if time.monotonic() > deadline:
                 raise TimeoutError(f"CustomResourceDefinition {name} was not established in time")
             time.sleep(0.1)
+
+
+NODE_LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+
+
+def release_node_leases(api: Api) -> list[str]:
+    """Delete the nodes' leases a previous kwok held, before this start's kwok runs.
+
+    kwok only drives the pods of a node whose lease it holds; the lease of the kwok that
+    was stopped would otherwise keep the new one waiting for it to expire (40 s), and new
+    pods would sit in ``ContainerCreating`` that long after a restart. The nodes are all
+    kwok's, so every lease in ``kube-node-lease`` is a stopped kwok's.
+    """
+    held = api.request("GET", NODE_LEASES).get("items") or []
+    if held:
+        api.request("DELETE", NODE_LEASES)
+        return [f"released {len(held)} node lease(s) of the previous kwok"]
+    return []

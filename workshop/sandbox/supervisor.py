@@ -169,6 +169,7 @@ class Supervisor:
         try:
             done = bootstrap.apply(self.api, self.manifests)
             bootstrap.wait_established(self.api, self.manifests)
+            done += bootstrap.release_node_leases(self.api)
         except (OSError, TimeoutError, http.client.HTTPException, sandbox_api.ApiError) as e:
             self.bootstrap_error = str(e)
             print(f"workshop: applying the sandbox's objects failed, retrying: {e}", flush=True)
