@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +67,22 @@ def sandbox(sandbox_home: Path) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def kubectl(sandbox: object) -> Kubectl:
     return Kubectl(sandbox.kubeconfig)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def cluster(sandbox: object) -> Iterator[object]:
+    """The session's sandbox as ``workshop.connect()`` gives it (a ``Cluster``)."""
+    from workshop.cluster import connect
+
+    connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)  # type: ignore[attr-defined]
+    yield connected
+    connected.close()
+
+
+@pytest.fixture
+def ns(kubectl: Kubectl) -> Iterator[str]:
+    """A fresh namespace of the session's sandbox, deleted after the test."""
+    name = f"t-{uuid.uuid4().hex[:6]}"
+    kubectl("create", "namespace", name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false")

@@ -17,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +45,6 @@ CMD ["httpd", "-f", "-p", "8080", "-h", "/srv"]
 @pytest.fixture(scope="module")
 def target(sandbox: Any) -> registries.Registry:
     return registries.find(sandbox.home)
-
-
-@pytest.fixture
-def ns(kubectl: Kubectl) -> Iterator[str]:
-    name = f"img-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "namespace", name)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false")
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ ReleasePanel following along and rolling back with the real helm."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from pydantic import TypeAdapter
 
 from tests.conftest import Kubectl
 from workshop import course
-from workshop.cluster import Cluster, connect
+from workshop.cluster import Cluster
 from workshop.course import schema
 from workshop.tools import helm
 from workshop.widgets import ReleasePanel, wait_until
@@ -24,21 +22,6 @@ pytestmark = pytest.mark.integration
 
 CHART = Path(__file__).resolve().parents[2] / "labs" / "05-helm-wordpress" / "chart"
 CHECK = TypeAdapter(schema.Check)
-
-
-@pytest.fixture(scope="module")
-def cluster(sandbox: object) -> Iterator[Cluster]:
-    found = connect(kubeconfig=sandbox.kubeconfig, context="workshop-sandbox")  # type: ignore[attr-defined]
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def ns(kubectl: Kubectl) -> Iterator[str]:
-    name = f"h-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "namespace", name)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false")
 
 
 def ready_pods(cluster: Cluster, ns: str, selector: str) -> list[str]:

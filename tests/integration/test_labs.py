@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from workshop import course
 from workshop.cli import cli
 from workshop.cli.course import Seams
-from workshop.cluster import Cluster, connect
+from workshop.cluster import Cluster
 from workshop.course import actions
 
 pytestmark = pytest.mark.integration
@@ -56,13 +56,6 @@ def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             timeout=300,
             check=False,
         )
-
-
-@pytest.fixture(scope="session")
-def cluster(sandbox: Any) -> Iterator[Cluster]:
-    connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
-    yield connected
-    connected.close()
 
 
 @pytest.fixture(scope="session")

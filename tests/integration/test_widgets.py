@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Kubectl
-from workshop.cluster import Cluster, connect
+from workshop.cluster import Cluster
 from workshop.widgets import (
     ApplyBox,
     ClusterView,
@@ -28,21 +26,6 @@ from workshop.widgets import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def cluster(sandbox: object) -> Iterator[Cluster]:
-    found = connect(kubeconfig=sandbox.kubeconfig, context="workshop-sandbox")  # type: ignore[attr-defined]
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def ns(kubectl: Kubectl) -> Iterator[str]:
-    name = f"w-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "namespace", name)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false")
 
 
 def test_cluster_view_follows_pods_onto_nodes_and_shows_pending_ones(

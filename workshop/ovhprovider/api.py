@@ -115,6 +115,18 @@ def gone(client: ovh.Client, path: str) -> bool:
     return False
 
 
+def delete(client: ovh.Client, path: str, what: str, *, timeout: float) -> None:
+    """``DELETE path`` and wait until it answers 404 (nothing to do if it already does)."""
+    if gone(client, path):
+        return
+    call(client, "DELETE", path)
+    wait_for(
+        f"{what} to be deleted",
+        lambda: "done" if gone(client, path) else None,
+        timeout=timeout,
+    )
+
+
 def wait_for(
     what: str,
     probe: Callable[[], str | None],

@@ -206,14 +206,8 @@ class CloudProjectKube(Resource):
     def delete(self, ctx: DeleteContext, current: dict[str, Any]) -> None:
         where = path(current["service_name"], current["id"])
         try:
-            client = self.provider.client()
-            if api.gone(client, where):
-                return
-            api.call(client, "DELETE", where)
-            api.wait_for(
-                f"kube {current['id']} to be deleted",
-                lambda: "done" if api.gone(client, where) else None,
-                timeout=DELETE_TIMEOUT,
+            api.delete(
+                self.provider.client(), where, f"kube {current['id']}", timeout=DELETE_TIMEOUT
             )
         except api.Failure as e:
             ctx.diagnostics.add_error(e.summary, e.detail)

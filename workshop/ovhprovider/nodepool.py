@@ -206,15 +206,7 @@ class CloudProjectKubeNodepool(Resource):
     def delete(self, ctx: DeleteContext, current: dict[str, Any]) -> None:
         where = path(current["service_name"], current["kube_id"], current["id"])
         try:
-            client = self.provider.client()
-            if api.gone(client, where):
-                return
-            api.call(client, "DELETE", where)
-            api.wait_for(
-                f"nodepool {current['id']} to be deleted",
-                lambda: "done" if api.gone(client, where) else None,
-                timeout=TIMEOUT,
-            )
+            api.delete(self.provider.client(), where, f"nodepool {current['id']}", timeout=TIMEOUT)
         except api.Failure as e:
             ctx.diagnostics.add_error(e.summary, e.detail)
 
