@@ -80,6 +80,7 @@ class Proxies:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # the transports' connection_lost callbacks close the sockets
 
     def _run(self, coro: object) -> None:
         asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)  # type: ignore[arg-type]
@@ -121,6 +122,18 @@ class Proxies:
     async def _serve(
         self, endpoint: Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        try:
+            await self._forward(endpoint, reader, writer)
+        except Exception as e:  # noqa: BLE001 - one connection's failure never stops the endpoint
+            log.warning(
+                "cluster %s: connection failed: %s: %s", endpoint.cluster, type(e).__name__, e
+            )
+        finally:
+            writer.close()  # also when cancelled by stop(): no socket is left to the GC
+
+    async def _forward(
+        self, endpoint: Endpoint, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         peer = writer.get_extra_info("peername")[0]
         if not allowed(peer, endpoint.blocks):
             log.info("cluster %s: refused %s (not in ipRestrictions)", endpoint.cluster, peer)
@@ -128,7 +141,6 @@ class Proxies:
                 await asyncio.wait_for(reader.read(BUFFER), timeout=5)  # the client's hello
                 writer.write(ACCESS_DENIED)
                 await writer.drain()
-            writer.close()
             return
         try:
             port = await self.loop.run_in_executor(None, self.backend, endpoint.cluster)
@@ -142,8 +154,7 @@ class Proxies:
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
-            for each in (writer, up_writer):
-                each.close()
+            up_writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -14,12 +14,13 @@ import logging
 import threading
 from typing import Any
 
+import aiohttp
 import kopf
 from kubernetes import client
 
 from workshop.operators.journal import Journal
 
-SHUTDOWN_GRACE = 0.5
+STOP_TIMEOUT = 60.0
 _WITH_LOGIN: set[int] = set()  # registries that have our login handler
 
 
@@ -46,9 +47,23 @@ def connection_info(api_client: client.ApiClient, namespace: str) -> kopf.Connec
     )
 
 
-def _login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+async def _login(memo: kopf.Memo, **_: Any) -> kopf.AiohttpSession:
+    """kopf's HTTP session, made here so that the operator owns it and always closes it.
+
+    kopf closes the sessions it makes only at the very end of a clean shutdown; a stop
+    that cancels its cleanup (a slow machine, a hung handler) would leave them open.
+    """
     info: kopf.ConnectionInfo = memo["connection"]
-    return info
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=info.as_ssl_context()),
+        headers=info.as_http_headers(),
+    )
+    memo["sessions"].append(session)
+    return kopf.AiohttpSession(
+        server=info.server,
+        default_namespace=info.default_namespace,
+        aiohttp_session=session,
+    )
 
 
 class _JournalHandler(logging.Handler):
@@ -90,6 +105,7 @@ class KopfOperator:
         self.memo = kopf.Memo(memo or {})
         self.memo["journal"] = self.journal
         self.memo["connection"] = connection_info(api_client, namespace)
+        self.memo["sessions"] = []
         self.error: str | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -137,10 +153,11 @@ class KopfOperator:
                 memo=self.memo,
             )
         finally:
-            # kopf closes its aiohttp sessions on the way out; their TLS connections need a
-            # few turns of the loop to close (aiohttp's "graceful shutdown"), before
-            # asyncio.run() closes the loop under them.
-            await asyncio.sleep(SHUTDOWN_GRACE)
+            # however kopf ended, close its sessions (and their TLS connections: aiohttp
+            # waits for them) before asyncio.run() closes the loop under them
+            sessions, self.memo["sessions"] = self.memo["sessions"], []
+            for session in sessions:
+                await session.close()
 
     def _run(self) -> None:
         try:
@@ -149,12 +166,16 @@ class KopfOperator:
             self.error = f"{type(e).__name__}: {e}"
             self.journal.note("KOPF", self.name, error=f"kopf stopped: {self.error}")
 
-    def stop(self, *, timeout: float = 15.0) -> None:
+    def stop(self, *, timeout: float = STOP_TIMEOUT) -> None:
         """Raise kopf's stop flag and wait for it to finish its tasks."""
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.journal.note(
+                "KOPF", self.name, error=f"kopf did not stop within {timeout:.0f} s; left running"
+            )
         self._thread = None
         logging.getLogger("kopf").removeHandler(self._log_handler)
         self.journal.note("STOP", f"{self.name} in namespace {self.namespace}", ["stopped"])
