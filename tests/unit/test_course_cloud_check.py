@@ -82,3 +82,27 @@ def test_a_cleanup_may_call_python_but_only_one_thing() -> None:
     assert CleanupAction.model_validate({"python": "solution:destroy"}).python == "solution:destroy"
     with pytest.raises(ValidationError):
         CleanupAction.model_validate({"python": "solution:destroy", "kubectl": "get pods"})
+
+
+def test_absent_passes_only_once_the_cluster_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = FakeApi([pool(3)])
+    result = run(api, monkeypatch, absent=True)
+    assert not result.passed
+    assert result.message == "Managed Kubernetes cluster my_kube_cluster still exists (READY)"
+    assert result.hint and "tofu destroy" in result.hint
+    api.answers["/cloud/project/p/kube/k"]["status"] = "DELETING"
+    result = run(api, monkeypatch, absent=True)
+    assert not result.passed and "is being deleted (DELETING), not gone yet" in result.message
+    api.answers["/cloud/project/p/kube"] = []
+    result = run(api, monkeypatch, absent=True)
+    assert result.passed
+    assert (
+        result.message
+        == "no Managed Kubernetes cluster my_kube_cluster in the OVHcloud project: it is gone"
+    )
+
+
+@pytest.mark.parametrize("fields", [{"pool": "my-pool"}, {"nodes": 0}])
+def test_absent_with_a_pool_or_nodes_is_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="absent: true checks that the cluster is gone"):
+        CHECK.validate_python({"kind": "ovh_kube", "cluster": "c", "absent": True, **fields})

@@ -247,6 +247,17 @@ BAD = {
         mutate("      - kubectl: label nodes --all explored-", "      - python: solution:teardown"),
         f"{FILE}: steps[1].cleanup[1].python: solution.py defines no function 'teardown'",
     ),
+    "a step undoing a later one": (
+        mutate("    title: First step\n", "    title: First step\n    undoes: [second]\n"),
+        f"{FILE}: step first undoes second: not a step before it",
+    ),
+    "ovh_kube absent with a pool": (
+        mutate(
+            "{kind: pods_ready, selector: app=web, count: 2}",
+            "{kind: ovh_kube, cluster: c, pool: p, absent: true}",
+        ),
+        f"{FILE}: steps[1].checks[0]: absent: true checks that the cluster is gone",
+    ),
     "unknown prerequisite": (
         mutate("duration: 5", "duration: 5\nprerequisites: ['42']"),
         f"{FILE}: prerequisites[0]: no lab '42'; labs: 07-sample",

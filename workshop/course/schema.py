@@ -252,12 +252,45 @@ class NodeCountCheck(_Check, _Counted):
 class OvhKubeCheck(_Check):
     """An OVHcloud Managed Kubernetes cluster named ``cluster`` is READY (read through the
     OVHcloud API with the official client: the emulator, or the real API), with a node pool
-    ``pool`` READY with ``nodes`` nodes when those are given."""
+    ``pool`` READY with ``nodes`` nodes when those are given. With ``absent: true``, no
+    cluster of that name exists (after ``tofu destroy``; one still being deleted fails)."""
 
     kind: Literal["ovh_kube"]
     cluster: Text
     pool: Slug | None = None
     nodes: int | None = Field(default=None, ge=0)
+    absent: bool = False
+
+    @model_validator(mode="after")
+    def _absent_alone(self) -> OvhKubeCheck:
+        if self.absent and (self.pool is not None or self.nodes is not None):
+            raise ValueError("absent: true checks that the cluster is gone: no pool or nodes")
+        return self
+
+
+class TerraformPlanCheck(_Check):
+    """``tofu plan`` has nothing to do in the Terraform working folder ``workspace``
+    (``$WORKSHOP_HOME/terraform/NAME``, as ``terraform.workspace(..., name=NAME)`` made
+    it): the configuration matches what exists. The plan refreshes the state from the API
+    first, so a change made behind Terraform's back (drift) fails the check until the
+    configuration adopts it or ``tofu apply`` reverts it. Runs ``tofu plan
+    -detailed-exitcode -lock=false`` with a plan file of its own, deleted after: the
+    learner's ``tfplan`` and state are left as they are."""
+
+    kind: Literal["terraform_plan"]
+    workspace: Slug
+
+
+class TerraformStateCheck(_Check):
+    """The state of the Terraform working folder ``workspace`` manages exactly
+    ``resources`` (addresses, as ``tofu state list`` prints them): ``[]`` once ``tofu
+    destroy`` has removed everything it created. A folder with no state at all (nothing
+    applied there, or the folder removed) fails: the state is the proof it was done
+    through Terraform."""
+
+    kind: Literal["terraform_state"]
+    workspace: Slug
+    resources: list[Text] = []
 
 
 class LogCheck(_OnObject):
@@ -417,6 +450,8 @@ Check = Annotated[
     | RefusedCheck
     | ServerVersionCheck
     | OvhKubeCheck
+    | TerraformPlanCheck
+    | TerraformStateCheck
     | OvhClusterCheck
     | OvhNodePoolCheck
     | OvhIpRestrictionsCheck
@@ -437,6 +472,8 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     RefusedCheck,
     ServerVersionCheck,
     OvhKubeCheck,
+    TerraformPlanCheck,
+    TerraformStateCheck,
     OvhClusterCheck,
     OvhNodePoolCheck,
     OvhIpRestrictionsCheck,
@@ -511,6 +548,9 @@ class Step(Model):
     solution: Annotated[list[Action], Field(min_length=1)]
     cleanup: list[CleanupAction] = []
     requires: list[Capability] = []
+    # Earlier steps whose outcome this one changes on purpose (a pool resized again, a
+    # `tofu destroy`): their checks fail once it is done, and a solved lab's tests know it.
+    undoes: list[Slug] = []
 
 
 class LabSpec(Model):
@@ -522,6 +562,16 @@ class LabSpec(Model):
     create_namespace: bool = True  # False when creating it is one of the lab's steps
     read_next: list[str] = []
     steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _undoes_earlier_steps(self) -> LabSpec:
+        seen: set[str] = set()
+        for step in self.steps:
+            later = [s for s in step.undoes if s not in seen]
+            if later:
+                raise ValueError(f"step {step.id} undoes {', '.join(later)}: not a step before it")
+            seen.add(step.id)
+        return self
 
     @field_validator("namespace")
     @classmethod

@@ -278,6 +278,7 @@ class Workspace:
             working_dir=str(directory), terraform_bin_path=str(self.binary)
         )
         self.last_output = ""
+        self.last_exit: int | None = None
 
     def command(self, name: str, *args: str, **options: Any) -> list[str]:
         """The command line, as python-terraform builds it (``-no-color``, ``-input=false``)."""
@@ -308,6 +309,7 @@ class Workspace:
         except subprocess.TimeoutExpired as e:
             raise TerraformError(f"tofu {name} took longer than {TIMEOUT:.0f}s") from e
         self.last_output = done.stdout + done.stderr
+        self.last_exit = done.returncode
         if done.returncode not in ok:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
             raise TerraformError(
@@ -333,6 +335,25 @@ class Workspace:
             **flags,
         )
         return self.show_plan("tfplan")
+
+    def pending(self, planfile: str) -> Plan | None:
+        """``tofu plan -detailed-exitcode -lock=false -out=PLANFILE``, for a check: ``None``
+        when it has nothing to do (exit 0), else the plan (exit 2). PLANFILE (a name of the
+        caller's, never the learner's ``tfplan``) is deleted after; nothing is locked."""
+        try:
+            self.run(
+                "plan",
+                input=False,
+                lock=False,
+                out=planfile,
+                ok=(0, 2),
+                detailed_exitcode=python_terraform.IsFlagged,
+            )
+            if self.last_exit == 0:
+                return None
+            return self.show_plan(planfile)
+        finally:
+            (self.dir / planfile).unlink(missing_ok=True)
 
     def show_plan(self, planfile: str) -> Plan:
         return parse_plan(json.loads(self.run("show", planfile, json=python_terraform.IsFlagged)))
@@ -391,15 +412,37 @@ def workspace(
         if fresh or not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+    env = _environment(base, work)
+    (work / "workshop.auto.tfvars").write_text(
+        f'service_name = "{env["TF_VAR_service_name"]}"\n', encoding="utf-8"
+    )
+    return Workspace(work, env=env)
+
+
+def existing(name: str, *, home: Path | None = None) -> Workspace:
+    """The working folder ``$WORKSHOP_HOME/terraform/NAME`` as it is (nothing copied or
+    written but the provider's settings), with the environment ``workspace`` gives it;
+    a ``TerraformError`` when there is no such folder."""
+    base = home or workshop_home()
+    work = base / "terraform" / name
+    if not work.is_dir() or not any(work.glob("*.tf")):
+        raise TerraformError(
+            f"there is no Terraform working folder {work} (or it holds no .tf file)",
+            hint="the lab's first cell, or `workshop solve`, creates it with "
+            "`terraform.workspace(...)`",
+        )
+    return Workspace(work, env=_environment(base, work))
+
+
+def _environment(base: Path, work: Path) -> dict[str, str]:
+    """What ``tofu`` needs in ``work``: on the emulator, the provider's settings (also
+    written to ``work/ovh.conf`` for a terminal); always ``TF_VAR_service_name``."""
     env: dict[str, str] = {}
     if ovh_tools.real_endpoint() is None:
         env.update(emulator_env(base))
         _write_terminal_settings(work, env)
     env["TF_VAR_service_name"] = service_name()
-    (work / "workshop.auto.tfvars").write_text(
-        f'service_name = "{env["TF_VAR_service_name"]}"\n', encoding="utf-8"
-    )
-    return Workspace(work, env=env)
+    return env
 
 
 def _write_terminal_settings(work: Path, env: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from workshop.course.checks import (
     logs,
     managed,
     objects,
+    plans,
     versions,
     web,
     workloads,
@@ -44,6 +45,8 @@ from workshop.course.schema import (
     RolloutCheck,
     ServerVersionCheck,
     Step,
+    TerraformPlanCheck,
+    TerraformStateCheck,
 )
 from workshop.errors import ClusterError
 
@@ -63,6 +66,8 @@ _RUNNERS: dict[type[Any], Callable[[Reader, Any, str], CheckResult]] = {
     RefusedCheck: access.refused,
     ServerVersionCheck: versions.names_server_version,
     OvhKubeCheck: cloud.managed_cluster,
+    TerraformPlanCheck: plans.plan_is_empty,
+    TerraformStateCheck: plans.state_holds,
     OvhClusterCheck: managed.cluster,
     OvhNodePoolCheck: managed.nodepool,
     OvhIpRestrictionsCheck: managed.ip_restrictions,

@@ -45,6 +45,8 @@ def _find(api: Client, name: str) -> tuple[str, dict[str, Any]] | None:
 def _check(api: Client, check: OvhKubeCheck) -> CheckResult:
     named = f"Managed Kubernetes cluster {check.cluster}"
     located = _find(api, check.cluster)
+    if check.absent:
+        return _gone(named, located)
     if located is None:
         return failed(
             f"no {named} in the OVHcloud project",
@@ -71,3 +73,16 @@ def _check(api: Client, check: OvhKubeCheck) -> CheckResult:
             hint="change the number of nodes in the configuration, then `tofu apply`",
         )
     return passed(f"{where} is READY with {current} nodes")
+
+
+def _gone(named: str, located: tuple[str, dict[str, Any]] | None) -> CheckResult:
+    if located is None:
+        return passed(f"no {named} in the OVHcloud project: it is gone")
+    status = located[1].get("status")
+    if status == "DELETING":
+        return failed(f"{named} is being deleted (DELETING), not gone yet")
+    return failed(
+        f"{named} still exists ({status})",
+        hint="`tofu destroy` deletes everything the configuration created; "
+        "`tofu state list` shows what that is",
+    )
