@@ -149,14 +149,21 @@ def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     runnable = [s for s in lab.steps if s.id not in lacking]
     course.solve(cluster, lab, skip=lacking, progress=progress)
 
-    # later steps do not undo earlier ones: the whole lab checks green at the end
-    for step in runnable:
+    # later steps do not undo earlier ones, unless they say so (`undoes`: a `tofu destroy`):
+    # the whole lab checks green at the end
+    undone = {undone for step in runnable for undone in step.undoes}
+    standing = [step for step in runnable if step.id not in undone]
+    for step in standing:
         result = course.check_step(cluster.api, lab, step)
         assert result.passed, f"{lab.id}/{step.id} no longer passes at the end: {result.message}"
+    for step in runnable:
+        if step.id in undone:  # what a step says it undoes, it undoes
+            result = course.check_step(cluster.api, lab, step)
+            assert not result.passed, f"{lab.id}/{step.id} is said undone but still passes"
 
     # the terminal's view agrees, through the real command and a real connection
     args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
-    for step in runnable:
+    for step in standing:
         answer = CliRunner().invoke(
             cli, ["check", lab.number, step.id, "--json", *args], obj=Seams(progress=progress)
         )

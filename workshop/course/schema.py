@@ -549,7 +549,8 @@ class Step(Model):
     cleanup: list[CleanupAction] = []
     requires: list[Capability] = []
     # Earlier steps whose outcome this one changes on purpose (a pool resized again, a
-    # `tofu destroy`): their checks fail once it is done, and a solved lab's tests know it.
+    # `tofu destroy`): their checks fail once it is done; `workshop solve` does not redo
+    # them while it is done, and a solved lab's tests expect them to fail.
     undoes: list[Slug] = []
 
 

@@ -1,7 +1,8 @@
 """Fast-forward: ``solve`` applies each step's solution in order and waits for its checks.
 
 Steps whose checks already pass are left alone, so solving twice changes nothing and a
-learner can solve only the step they are stuck on.
+learner can solve only the step they are stuck on; so are steps that a later step, done
+already, undoes on purpose (``Step.undoes``: the pool resized again, everything destroyed).
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def solve(
     if prepare(cluster, lab):
         tell(f"created namespace {lab.namespace}")
     done = []
-    for step in lab.steps_upto(upto):
+    steps = lab.steps_upto(upto)
+    for step in steps:
         if step.id in skip:
             continue
         started = time.monotonic()
@@ -94,6 +96,11 @@ def solve(
             continue
         if before.passed:
             tell(f"{step.id}: already done")
+            done.append(Solved(step.id, False, 0.0, before))
+            continue
+        undone_by = _undone_by(cluster, lab, step, steps, skip)
+        if undone_by:
+            tell(f"{step.id}: undone on purpose by {undone_by}, which is done")
             done.append(Solved(step.id, False, 0.0, before))
             continue
         reason: str | None = None
@@ -140,6 +147,20 @@ def solve(
         )
         done.append(Solved(step.id, True, time.monotonic() - started, result))
     return done
+
+
+def _undone_by(
+    cluster: Cluster, lab: Lab, step: Step, steps: list[Step], skip: Collection[str]
+) -> str | None:
+    """A later step (among those being solved) that undoes ``step`` and whose checks pass:
+    ``step`` fails because that step is done (the pool resized again, everything
+    destroyed), and solving it again would take that step back."""
+    later = steps[steps.index(step) + 1 :]
+    for other in later:
+        undoes = step.id in other.undoes and other.id not in skip
+        if undoes and checking.check_one(cluster, lab, other).passed:
+            return other.id
+    return None
 
 
 def wait_for(
