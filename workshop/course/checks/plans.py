@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import ovh
+
 from workshop.course.checks.base import CheckResult, Reader, failed, passed
 from workshop.course.schema import TerraformPlanCheck, TerraformStateCheck
 from workshop.errors import WorkshopError
@@ -28,10 +30,9 @@ SHOWN_ATTRIBUTES = 3
 
 def plan_is_empty(reader: Reader, check: TerraformPlanCheck, namespace: str) -> CheckResult:
     del reader, namespace  # what Terraform manages is in the OVHcloud project
-    try:
-        work = open_folder(check.workspace)
-    except WorkshopError as e:
-        return failed(e.message, hint=e.hint)
+    work = _open(check.workspace)
+    if isinstance(work, CheckResult):
+        return work
     if not (work.dir / ".terraform").is_dir():
         return failed(
             f"the working folder {work.dir} is not initialised",
@@ -49,10 +50,9 @@ def plan_is_empty(reader: Reader, check: TerraformPlanCheck, namespace: str) -> 
 
 def state_holds(reader: Reader, check: TerraformStateCheck, namespace: str) -> CheckResult:
     del reader, namespace
-    try:
-        work = open_folder(check.workspace)
-    except WorkshopError as e:
-        return failed(e.message, hint=e.hint)
+    work = _open(check.workspace)
+    if isinstance(work, CheckResult):
+        return work
     if not (work.dir / "terraform.tfstate").exists():
         return failed(
             f"the working folder {work.dir} has no state: nothing was applied there",
@@ -77,6 +77,15 @@ def state_holds(reader: Reader, check: TerraformStateCheck, namespace: str) -> C
     if not found:
         return passed(f"the state of {check.workspace} manages nothing: all destroyed")
     return passed(f"the state of {check.workspace} manages {', '.join(sorted(found))}")
+
+
+def _open(name: str) -> terraform.Workspace | CheckResult:
+    try:
+        return open_folder(name)
+    except WorkshopError as e:
+        return failed(e.message, hint=e.hint)
+    except ovh.exceptions.APIError as e:  # the project's id, on the real API
+        return failed(f"the OVHcloud API refused a call: {e}")
 
 
 def describe(plan: terraform.Plan) -> str:
