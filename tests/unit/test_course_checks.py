@@ -194,6 +194,24 @@ def test_exists_with_a_selector_finds_any_matching_object() -> None:
     assert run(RecordedCluster([]), **spec)[1] == "no replicaset with app=hello in namespace lab-04"
 
 
+def test_a_missing_event_may_have_expired_and_the_learner_is_told() -> None:
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": meta("crowd-1.17f"),
+        "reason": "Scheduled",
+        "involvedObject": {"kind": "Pod", "name": "crowd-1"},
+    }
+    spec = {"kind": "exists", "object": "Event", "fields": {"reason": "TriggeredScaleUp"}}
+    passed, message, _ = run(RecordedCluster([event]), **spec)
+    assert not passed
+    assert message.startswith("no event in namespace lab-04 has reason = 'TriggeredScaleUp'")
+    assert message.endswith("if you did this more than an hour ago, do it again")
+    assert "an hour" in run(RecordedCluster([]), **spec)[1]
+    assert run(RecordedCluster([{**event, "reason": "TriggeredScaleUp"}]), **spec)[0]
+    assert "hour" not in run(RecordedCluster([]), kind="exists", object="Pod")[1]
+
+
 def test_cluster_wide_objects_are_not_said_to_be_in_a_namespace() -> None:
     _, message, hint = run(RecordedCluster(), kind="exists", object="Namespace/lab-00")
     assert message == "namespace lab-00 not found"

@@ -18,6 +18,11 @@ from workshop.course.checks.base import (
 )
 from workshop.course.schema import AbsentCheck, ConditionCheck, ExistsCheck, FieldTest
 
+EVENTS_EXPIRE = (
+    "events are kept for an hour only (kube-apiserver --event-ttl): "
+    "if you did this more than an hour ago, do it again"
+)
+
 
 def exists(reader: Reader, check: ExistsCheck, namespace: str) -> CheckResult:
     target = check.target
@@ -51,9 +56,10 @@ def _any_exists(reader: Reader, check: ExistsCheck, namespace: str) -> CheckResu
         )
         if not deleting(o)
     ]
+    expired = f"; {EVENTS_EXPIRE}" if target.kind == "Event" else ""
     if not found:
         return failed(
-            f"no {kind}{selected}{target.where(namespace)}",
+            f"no {kind}{selected}{target.where(namespace)}{expired}",
             hint=f"`{target.kubectl('get', namespace)}` lists what is there",
         )
     first_problems: list[str] = []
@@ -64,7 +70,7 @@ def _any_exists(reader: Reader, check: ExistsCheck, namespace: str) -> CheckResu
         first_problems = first_problems or [f"{name_of(obj)}: {'; '.join(problems)}"]
     return failed(
         f"no {kind}{selected}{target.where(namespace)} has {_expectations(check.fields)} "
-        f"({len(found)} found; {first_problems[0]})",
+        f"({len(found)} found; {first_problems[0]}){expired}",
         hint=f"`{target.kubectl('get', namespace, '-o', 'yaml')}` shows their fields",
     )
 
