@@ -169,6 +169,13 @@ def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
         )
         assert answer.exit_code == 0, answer.output
         assert json.loads(answer.stdout)["passed"] is True
+    # ... and names the later step that undid a step on purpose (not a failure to fix)
+    whole = course.check(cluster, lab, progress=progress, record=False)
+    for result in whole:
+        if result.step in undone:
+            assert result.undone_by in {s.id for s in runnable if result.step in s.undoes}
+        else:
+            assert result.undone_by is None
 
     removed = course.reset(cluster, lab)
     assert f"removed namespace {lab.namespace}" in removed

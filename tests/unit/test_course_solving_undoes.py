@@ -93,3 +93,34 @@ def test_an_undoing_step_counts_only_within_the_steps_being_solved(
     assert solve(world, tmp_path, "resize") == ["apply", "resize"]
     world = World(lab, monkeypatch, holding=set())
     assert solve(world, tmp_path, "destroy") == ["apply", "resize", "drift", "destroy"]
+
+
+def test_checking_names_the_later_step_that_undid_a_step_and_files_no_failure_for_it(
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    World(lab, monkeypatch, holding={"apply", "drift"})  # resize undone by drift
+    store = course.ProgressStore(tmp_path / "progress.json")
+    store.record_check("test", lab.id, "resize", passed=True, message="4 nodes")
+    cluster: Any = type("C", (), {"context": "test", "api": None})()
+    results = {r.step: r for r in course.check(cluster, lab, progress=store)}
+    assert results["resize"].undone_by == "drift" and not results["resize"].passed
+    assert results["resize"].to_json()["undone_by"] == "drift"
+    assert results["destroy"].undone_by is None and not results["destroy"].passed  # to do
+    assert results["apply"].undone_by is None and results["apply"].passed
+    assert store.step("test", lab.id, "resize").passed  # the earlier pass stands
+    assert not store.step("test", lab.id, "destroy").passed
+    # one step alone: the later steps that undo it are looked at
+    (alone,) = course.check(cluster, lab, "resize", record=False)
+    assert alone.undone_by == "drift"
+    (polled,) = course.check(cluster, lab, "resize", record=False, undone=False)
+    assert polled.undone_by is None
+    assert course.mark_undone(cluster, lab, polled).undone_by == "drift"
+
+
+def test_a_step_failing_with_no_later_step_done_is_just_failing(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    World(lab, monkeypatch, holding={"apply"})
+    cluster: Any = type("C", (), {"context": "test", "api": None})()
+    (resize,) = course.check(cluster, lab, "resize", record=False)
+    assert not resize.passed and resize.undone_by is None

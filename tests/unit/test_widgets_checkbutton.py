@@ -104,3 +104,47 @@ def test_wait_retries_until_the_check_passes(store: ProgressStore) -> None:
     connection.api.get = get  # type: ignore[method-assign]
     button = CheckButton(connection, LAB, "namespace", wait=10, progress_store=store, strict=True)  # type: ignore[arg-type]
     assert button.passed and calls["n"] == 3
+
+
+def test_a_step_a_later_done_step_undid_on_purpose_says_so_and_keeps_its_pass(
+    store: ProgressStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "labs" / "10-memory"
+    folder.mkdir(parents=True)
+    steps = "".join(
+        f"""
+  - id: {step}
+    title: Step {step}
+    instructions: Do it.
+    undoes: {undoes}
+    checks: [{{kind: exists, object: ConfigMap/{step}}}]
+    hints: [A nudge]
+    solution: [{{kubectl: create configmap {step} -n lab-10}}]
+"""
+        for step, undoes in (("build", []), ("resize", []), ("adopt", ["resize"]))
+    )
+    (folder / "lab.yaml").write_text(
+        "title: In memory\nduration: 5\nobjectives: [Build]\nsteps:" + steps
+    )
+    lab = course.load_lab(folder)
+
+    def configmap(name: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "lab-10"},
+        }
+
+    store.record_check("recorded", lab.id, "resize", passed=True, message="done")
+    connection = Connection(configmap("build"), configmap("adopt"))
+    button = CheckButton(connection, lab, "resize", progress_store=store, strict=False)  # type: ignore[arg-type]
+    assert not button.passed
+    assert button.button.button_style == "info"
+    assert "changed on purpose by step 3 (adopt)" in button.message.text
+    assert store.step("recorded", lab.id, "resize").passed  # nothing filed over the pass
+    # the later step not done: an ordinary failure to fix
+    button = CheckButton(
+        Connection(configmap("build")), lab, "resize", progress_store=store, strict=False
+    )  # type: ignore[arg-type]
+    assert button.button.button_style == "warning"
+    assert "Not yet" in button.message.text

@@ -130,7 +130,8 @@ def check(
         found.step(step)  # an unknown step fails before connecting
     connection = _connect(context, kubeconfig)
     results = check_lab(connection, found, step, progress=_store())
-    passed = all(r.passed or r.skipped for r in results)  # skipped: not a class learner's
+    # skipped: not a class learner's; undone: changed on purpose by a later step, done
+    passed = all(r.passed or r.skipped or r.undone_by for r in results)
     if as_json:
         payload = {
             "lab": found.id,
@@ -154,6 +155,14 @@ def _print_results(lab: course.Lab, connection: Any, results: list[course.StepRe
             out.print(f"[dim]-[/] {numbers[result.step]} {result.step}: {escape(result.title)}")
             out.print(f"    [dim]{escape(result.skipped)}[/]")
             continue
+        if result.undone_by:
+            later = numbers[result.undone_by]
+            out.print(f"[cyan]↺[/] {numbers[result.step]} {result.step}: {escape(result.title)}")
+            out.print(
+                f"    [dim]done before, then changed on purpose by step {later} "
+                f"{escape(result.undone_by)}, which is done ({escape(result.message)})[/]"
+            )
+            continue
         out.print(f"{mark} {numbers[result.step]} {result.step}: {escape(result.title)}")
         shown: set[str] = set()
         for one in result.results:
@@ -165,10 +174,12 @@ def _print_results(lab: course.Lab, connection: Any, results: list[course.StepRe
             if not one.passed and one.hint:
                 out.print(f"      [dim]hint: {escape(one.hint)}[/]")
     good = sum(r.passed for r in results)
-    colour = "green" if good == len(results) else "yellow"
-    out.print(f"[{colour}]{good}/{len(results)} steps pass[/]")
-    if any(not r.passed and not r.skipped for r in results):
-        failing = next(r for r in results if not r.passed and not r.skipped)
+    undone = sum(bool(r.undone_by) for r in results)
+    colour = "green" if good + undone == len(results) else "yellow"
+    also = f", {undone} undone on purpose by a later step" if undone else ""
+    out.print(f"[{colour}]{good}/{len(results)} steps pass{also}[/]")
+    failing = next((r for r in results if not (r.passed or r.skipped or r.undone_by)), None)
+    if failing is not None:
         out.print(
             f"stuck? `workshop hint {lab.number} {failing.step}` gives a hint; "
             f"`workshop solve {lab.number} {failing.step}` fast-forwards"

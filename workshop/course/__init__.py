@@ -16,7 +16,7 @@ kubeconfig: it may never import ``workshop.sandbox``.
 """
 
 from workshop.course.actions import SolutionContext, load_module
-from workshop.course.checking import check, record_result
+from workshop.course.checking import check, mark_undone, record_result
 from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
 from workshop.course.checks.web import load_balancer_urls
 from workshop.course.hints import Hint, next_hint, solution_text, tiers
@@ -50,6 +50,7 @@ __all__ = [
     "load_balancer_urls",
     "load_lab",
     "load_module",
+    "mark_undone",
     "next_hint",
     "place",
     "prepare",

@@ -98,7 +98,8 @@ def solve(
             tell(f"{step.id}: already done")
             done.append(Solved(step.id, False, 0.0, before))
             continue
-        undone_by = _undone_by(cluster, lab, step, steps, skip)
+        later = [s for s in steps[steps.index(step) + 1 :] if s.id not in skip]
+        undone_by = checking.undone_by(cluster, lab, step, among=later)
         if undone_by:
             tell(f"{step.id}: undone on purpose by {undone_by}, which is done")
             done.append(Solved(step.id, False, 0.0, before))
@@ -147,20 +148,6 @@ def solve(
         )
         done.append(Solved(step.id, True, time.monotonic() - started, result))
     return done
-
-
-def _undone_by(
-    cluster: Cluster, lab: Lab, step: Step, steps: list[Step], skip: Collection[str]
-) -> str | None:
-    """A later step (among those being solved) that undoes ``step`` and whose checks pass:
-    ``step`` fails because that step is done (the pool resized again, everything
-    destroyed), and solving it again would take that step back."""
-    later = steps[steps.index(step) + 1 :]
-    for other in later:
-        undoes = step.id in other.undoes and other.id not in skip
-        if undoes and checking.check_one(cluster, lab, other).passed:
-            return other.id
-    return None
 
 
 def wait_for(

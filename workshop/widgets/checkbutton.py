@@ -124,8 +124,11 @@ class CheckButton(Widget):
         with progress.Waiting(f"checking {self.step.title}", timeout=wait or None) as bar:
             while True:
                 # polled without filing; only the outcome is recorded (and sent to a class)
-                result = course.check(self.cluster, self.lab, self.step.id, record=False)[0]
+                result = course.check(
+                    self.cluster, self.lab, self.step.id, record=False, undone=False
+                )[0]
                 if result.passed or result.skipped or time.monotonic() >= deadline:
+                    result = course.mark_undone(self.cluster, self.lab, result)
                     course.record_result(self.cluster, result, progress=self.store)
                     return result
                 bar.update(text=result.message)
@@ -149,6 +152,14 @@ class CheckButton(Widget):
             self.button.button_style = "success"
             self.message.show("Step done: well done! Its progress is saved.", kind="ok")
             self.hint_button.layout.display = "none"
+        elif result.undone_by:
+            self.button.button_style = "info"
+            later = self.lab.steps.index(self.lab.step(result.undone_by)) + 1
+            self.message.show(
+                f"Done before, then changed on purpose by step {later} ({result.undone_by}), "
+                "which is done: nothing to fix here.",
+                kind="info",
+            )
         else:
             self.button.button_style = "warning"
             self.message.show("Not yet: fix what is marked ✘ and check again.", kind="error")

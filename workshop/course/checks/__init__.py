@@ -107,6 +107,7 @@ class StepResult:
     title: str
     results: tuple[CheckResult, ...]
     skipped: str | None = None  # why a class learner skips this step (not theirs to do)
+    undone_by: str | None = None  # a later step, done, that changes this one's outcome on purpose
 
     @property
     def passed(self) -> bool:
@@ -133,6 +134,7 @@ class StepResult:
             "title": self.title,
             "passed": self.passed,
             **({"skipped": self.skipped} if self.skipped else {}),
+            **({"undone_by": self.undone_by} if self.undone_by else {}),
             "checks": [
                 {"passed": r.passed, "message": r.message, "hint": r.hint} for r in self.results
             ],
