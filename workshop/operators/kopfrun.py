@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -21,6 +22,9 @@ from kubernetes import client
 from workshop.operators.journal import Journal
 
 STOP_TIMEOUT = 60.0
+SSL_TRANSPORTS_LEAK = sys.version_info < (3, 12, 8) or (3, 13, 0) <= sys.version_info < (3, 13, 1)
+"""Before CPython gh-118960 a closed TLS connection could leave its socket open; aiohttp's
+``enable_cleanup_closed`` aborts those (and warns when asked on a fixed Python)."""
 _WITH_LOGIN: set[int] = set()  # registries that have our login handler
 
 
@@ -55,7 +59,9 @@ async def _login(memo: kopf.Memo, **_: Any) -> kopf.AiohttpSession:
     """
     info: kopf.ConnectionInfo = memo["connection"]
     session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, ssl=info.as_ssl_context()),
+        connector=aiohttp.TCPConnector(
+            limit=0, ssl=info.as_ssl_context(), enable_cleanup_closed=SSL_TRANSPORTS_LEAK
+        ),
         headers=info.as_http_headers(),
     )
     memo["sessions"].append(session)
@@ -158,6 +164,7 @@ class KopfOperator:
             sessions, self.memo["sessions"] = self.memo["sessions"], []
             for session in sessions:
                 await session.close()
+            await asyncio.sleep(0)  # the aborted transports' connection_lost callbacks run
 
     def _run(self) -> None:
         try:
