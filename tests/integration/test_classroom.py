@@ -47,10 +47,9 @@ HOURS = 1.0
 
 
 @pytest.fixture(scope="module")
-def admin(sandbox: Any) -> Iterator[Cluster]:
-    cluster = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
-    yield cluster
-    cluster.close()
+def admin(cluster: Cluster) -> Cluster:
+    """The instructor: the session's sandbox, with its admin kubeconfig."""
+    return cluster
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from tests.notebooks.test_notebooks import NOTEBOOKS, kernel_env, run_nbval
 from workshop import course
 from workshop.classroom import provision
 from workshop.cli import cli
-from workshop.cluster import Cluster, connect
+from workshop.cluster import Cluster
 from workshop.course import reporting
 
 pytestmark = pytest.mark.notebooks
@@ -30,10 +30,9 @@ NOTEBOOK = NOTEBOOKS / "04-hello-world.ipynb"
 
 
 @pytest.fixture(scope="module")
-def admin(sandbox: Any) -> Iterator[Cluster]:
-    cluster = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
-    yield cluster
-    cluster.close()
+def admin(cluster: Cluster) -> Cluster:
+    """The instructor: the session's sandbox, with its admin kubeconfig."""
+    return cluster
 
 
 @pytest.fixture(scope="module")

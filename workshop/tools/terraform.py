@@ -46,6 +46,7 @@ import python_terraform
 from workshop import ovhprovider
 from workshop.errors import WorkshopError
 from workshop.home import workshop_home
+from workshop.tools import mks
 from workshop.tools import ovh as ovh_tools
 
 TIMEOUT = 1800.0
@@ -130,11 +131,9 @@ def emulator_env(home: Path | None = None) -> dict[str, str]:
 
 
 def service_name() -> str:
-    """The Public Cloud project (``service_name``): the first one the API lists."""
-    projects = ovh_tools.client().get("/cloud/project")
-    if not projects:
-        raise TerraformError("the OVHcloud account has no Public Cloud project")
-    return str(projects[0])
+    """The Public Cloud project (``service_name``), chosen as every lab chooses it
+    (``$OVH_CLOUD_PROJECT_SERVICE``, else the account's only one)."""
+    return mks.project(ovh_tools.client())
 
 
 @dataclass(frozen=True)

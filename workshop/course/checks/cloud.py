@@ -16,6 +16,7 @@ import ovh
 from workshop.course.checks.base import CheckResult, Reader, failed, passed
 from workshop.course.schema import OvhKubeCheck
 from workshop.errors import WorkshopError
+from workshop.tools import mks
 from workshop.tools import ovh as ovh_tools
 
 Client = Any
@@ -34,12 +35,9 @@ def managed_cluster(reader: Reader, check: OvhKubeCheck, namespace: str) -> Chec
 
 
 def _find(api: Client, name: str) -> tuple[str, dict[str, Any]] | None:
-    for project in api.get("/cloud/project"):
-        for kube_id in api.get(f"/cloud/project/{project}/kube"):
-            found = api.get(f"/cloud/project/{project}/kube/{kube_id}")
-            if found.get("name") == name:
-                return str(project), found
-    return None
+    project = mks.project(api)
+    found = mks.find_cluster(api, project, name)
+    return (project, found) if found is not None else None
 
 
 def _check(api: Client, check: OvhKubeCheck) -> CheckResult:
@@ -57,8 +55,7 @@ def _check(api: Client, check: OvhKubeCheck) -> CheckResult:
         return failed(f"{named} is {cluster.get('status')}, not READY yet")
     if check.pool is None:
         return passed(f"{named} is READY")
-    base = f"/cloud/project/{project}/kube/{cluster['id']}/nodepool"
-    pools = list(api.get(base))  # GET .../nodepool lists the pools themselves
+    pools = mks.pools(api, project, cluster["id"])
     pool = next((p for p in pools if p.get("name") == check.pool), None)
     if pool is None:
         names = ", ".join(sorted(str(p.get("name")) for p in pools)) or "none"
