@@ -90,18 +90,10 @@ def solve(
             continue
         started = time.monotonic()
         before = checking.check_one(cluster, lab, step)
-        if before.skipped and placing.is_learner(cluster):
-            tell(f"{step.id}: {before.skipped}")
-            done.append(Solved(step.id, False, 0.0, before))
-            continue
-        if before.passed:
-            tell(f"{step.id}: already done")
-            done.append(Solved(step.id, False, 0.0, before))
-            continue
         later = [s for s in steps[steps.index(step) + 1 :] if s.id not in skip]
-        undone_by = checking.undone_by(cluster, lab, step, among=later)
-        if undone_by:
-            tell(f"{step.id}: undone on purpose by {undone_by}, which is done")
+        leave = _left_alone(cluster, lab, step, before, later)
+        if leave:
+            tell(f"{step.id}: {leave}")
             done.append(Solved(step.id, False, 0.0, before))
             continue
         reason: str | None = None
@@ -148,6 +140,19 @@ def solve(
         )
         done.append(Solved(step.id, True, time.monotonic() - started, result))
     return done
+
+
+def _left_alone(
+    cluster: Cluster, lab: Lab, step: Step, before: StepResult, later: list[Step]
+) -> str | None:
+    """Why ``solve`` leaves ``step`` as it is: not a class learner's to do, done already,
+    or undone on purpose by a later step that is done; None: solve it."""
+    if before.skipped and placing.is_learner(cluster):
+        return before.skipped
+    if before.passed:
+        return "already done"
+    undone_by = checking.undone_by(cluster, lab, step, among=later)
+    return f"undone on purpose by {undone_by}, which is done" if undone_by else None
 
 
 def wait_for(
