@@ -71,6 +71,8 @@ def up(nodes: int | None, profile: str | None, port: int | None, address: str | 
         console.print(f"[green]sandbox ready[/] in {elapsed:.1f}s (context {sandbox.context})")
     else:
         console.print(f"sandbox already running (context {sandbox.context})")
+    for notice in sandbox.notices:
+        console.print(f"[yellow]note:[/] {notice}")
     if address:
         console.print(exposure_warning(sandbox.status().api_url or _url(bind, port)))
     click.echo(f"export KUBECONFIG={sandbox.kubeconfig}")
@@ -166,9 +168,20 @@ def status() -> None:
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:
+        if st.leftovers:
+            out.print(
+                f"[yellow]stopped abruptly:[/] {len(st.leftovers)} of its processes are left "
+                f"({', '.join(map(str, st.leftovers))}); `workshop sandbox up` ends them and "
+                "starts it again, with every object"
+            )
         raise SystemExit(3)
     if st.version:
         out.print(f"version:    {st.version}")
+    else:
+        out.print(
+            "version:    - (kube-apiserver does not answer right now; the supervisor restarts "
+            "what stopped, see the table)"
+        )
     if st.nodes is not None:
         out.print(f"nodes:      {st.ready_nodes}/{st.nodes} Ready")
     if st.uptime is not None:

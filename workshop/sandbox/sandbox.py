@@ -42,6 +42,7 @@ from workshop.sandbox import (
     nodes,
     pki,
     ports,
+    processes,
     registry_auth,
 )
 from workshop.sandbox.addons import annotations as notes
@@ -51,6 +52,7 @@ from workshop.sandbox.state import State
 
 DEFAULT_NODES = 3
 START_TIMEOUT = 90.0
+STOP_GRACE = 10.0
 
 Progress = Callable[[str], None]
 
@@ -77,25 +79,8 @@ class Status:
     profile: str | None = None
     components: list[ComponentStatus] = field(default_factory=list)
     etcd_url: str | None = None  # plain HTTP on loopback, no authentication (lab 07 reads it)
-
-
-def _alive(pid: int, marker: str) -> bool:
-    """Whether ``pid`` runs and its command line contains ``marker`` (no pid reuse)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return marker.encode() in cmdline
-
-
-def _rss(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
+    leftovers: list[int] = field(default_factory=list)
+    """Processes of a sandbox whose supervisor died (SIGKILL, a crash): ``up`` ends them."""
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -104,6 +89,21 @@ def _tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return "(no log)"
     return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+_PORT_USERS = {
+    "apiserver": "kube-apiserver",
+    "etcd": "etcd",
+    "etcd_peer": "etcd (peers)",
+    "kwok": "kwok's kubelet endpoint",
+    "registry": "the image registry",
+}
+
+
+def _moved(name: str, old: int, new: int) -> str:
+    what = _PORT_USERS.get(name, name)
+    also = " (the kubeconfig now says so)" if name == "apiserver" else ""
+    return f"port {old} is taken by another program: {what} now listens on port {new}{also}"
 
 
 class Sandbox:
@@ -136,6 +136,8 @@ class Sandbox:
         self.wanted_profile = profile
         self.wanted_port = port
         self.bind = bind
+        self.notices: list[str] = []
+        """What the last ``up`` changed that the learner should know (a moved port...)."""
 
     # -- public API ------------------------------------------------------------------------
 
@@ -166,9 +168,10 @@ class Sandbox:
     def up(self, *, progress: Progress | None = None, timeout: float = START_TIMEOUT) -> bool:
         """Start the sandbox unless it runs; wait until it is usable. True if it started."""
         say = progress or (lambda _msg: None)
-        with self._lock():
-            state = self._state()
+        self.notices = []
+        with self._lock(say, timeout):
             if self.is_running():
+                state = self._running_state()
                 api = self._api(state)
                 if api.ready():
                     self._ensure_nodes(api, state, say, timeout)
@@ -176,7 +179,8 @@ class Sandbox:
                 say("the sandbox is starting in another process; waiting for it")
                 self._wait_ready(api, time.monotonic() + timeout, say)
                 return False
-            self._prepare(state, say)
+            self._end_leftovers(say)
+            state = self._prepare(self._state(), say)
             self._spawn_supervisor()
             deadline = time.monotonic() + timeout
             api = self._api(state)
@@ -194,13 +198,13 @@ class Sandbox:
 
     def down(self, *, progress: Progress | None = None) -> bool:
         """Stop every process of the sandbox; keep its state. True if something ran."""
-        with self._lock():
+        with self._lock(progress or (lambda _msg: None), START_TIMEOUT):
             return self._stop(progress)
 
     def reset(self, *, progress: Progress | None = None) -> None:
         """A fresh, empty cluster: stop, wipe etcd and logs, start again."""
         say = progress or (lambda _msg: None)
-        with self._lock():
+        with self._lock(say, START_TIMEOUT):
             self._stop(say)
             say("wiping the cluster's data")
             for folder in (self.layout.etcd_data, self.layout.logs, self.layout.pods):
@@ -220,7 +224,7 @@ class Sandbox:
             etcd_url=f"http://127.0.0.1:{state.ports.etcd}" if state else None,
         )
         if state is None or not self.is_running():
-            return base
+            return replace(base, leftovers=processes.leftovers(self.layout))
         try:
             info = json.loads(self.layout.status_file.read_text())
         except (OSError, ValueError):
@@ -231,14 +235,17 @@ class Sandbox:
                 c["state"],
                 c["pid"],
                 c["restarts"],
-                _rss(c["pid"]) if c["pid"] else None,
+                processes.rss(c["pid"]) if c["pid"] else None,
             )
             for name, c in info["components"].items()
         ]
         supervisor_pid = self._supervisor_pid()
         if supervisor_pid:
             comps.insert(
-                0, ComponentStatus("supervisor", "running", supervisor_pid, 0, _rss(supervisor_pid))
+                0,
+                ComponentStatus(
+                    "supervisor", "running", supervisor_pid, 0, processes.rss(supervisor_pid)
+                ),
             )
         result = replace(
             base,
@@ -283,14 +290,77 @@ class Sandbox:
     # -- starting --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def _lock(self, say: Progress, timeout: float) -> Iterator[None]:
+        """One ``up``/``down``/``reset`` at a time per sandbox; the others wait their turn."""
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        with (self.layout.root / ".lock").open("w") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+        path = self.layout.root / ".lock"
+        with path.open("a+") as f:
             try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                say(f"waiting for another workshop command (pid {holder}) using this sandbox")
+                deadline = time.monotonic() + timeout + 30
+                while True:
+                    try:
+                        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise SandboxError(
+                                f"another workshop command (pid {holder}) has been starting "
+                                "or stopping this sandbox for too long",
+                                hint=f"let it finish, or stop it (`kill {holder}`), then retry",
+                            ) from None
+                        time.sleep(0.1)
+            try:
+                f.seek(0)
+                f.truncate()
+                f.write(str(os.getpid()))
+                f.flush()
                 yield
             finally:
+                f.truncate(0)
                 fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _running_state(self) -> State:
+        """The saved state of the running sandbox; a different ``port`` is refused, not
+        waited for (the running apiserver does not listen there)."""
+        state = State.load(self.layout.state_file)
+        if state is None:
+            raise SandboxError(
+                f"the sandbox runs but its state file {self.layout.state_file} is missing",
+                hint="`workshop sandbox down`, then `workshop sandbox up`",
+            )
+        if self.wanted_port is not None and self.wanted_port != state.ports.apiserver:
+            raise SandboxError(
+                f"the sandbox already runs, with kube-apiserver on port {state.ports.apiserver}",
+                hint=f"to move it: `workshop sandbox down`, then `workshop sandbox up "
+                f"--port {self.wanted_port}`",
+            )
+        if self.wanted_nodes is not None:
+            state.nodes = self.wanted_nodes
+        return state
+
+    def _end_leftovers(self, say: Progress) -> None:
+        """End the processes a sandbox whose supervisor died left behind (a SIGKILL, a
+        crash): they hold its ports and etcd's data until they go."""
+        left = processes.leftovers(self.layout)
+        if not left:
+            return
+        say(f"ending {len(left)} process(es) left by a sandbox that stopped abruptly")
+        try:
+            processes.end(left)
+        except TimeoutError as e:
+            raise SandboxError(
+                f"processes of the previous sandbox will not exit: {e}",
+                hint="look at them with `ps -fp PID`; a reboot frees them",
+            ) from e
+        self.notices.append(
+            f"ended {len(left)} process(es) left by the sandbox that stopped abruptly "
+            "(no object is lost: etcd keeps every acknowledged write)"
+        )
 
     def _state(self) -> State:
         state = State.load(self.layout.state_file)
@@ -340,10 +410,13 @@ class Sandbox:
                     component="kube-apiserver",
                     hint="stop what uses it (see `ss -ltnp`), or choose another with --port",
                 )
-            moved[name] = ports.pick(1, host, avoid=set(wanted.values()))[0]
+            moved[name] = ports.pick(1, host, avoid=set(wanted.values()) | set(moved.values()))[0]
+            if port:
+                self.notices.append(_moved(name, port, moved[name]))
         return replace(state, ports=replace(state.ports, **moved)) if moved else state
 
-    def _prepare(self, state: State, say: Progress) -> None:
+    def _prepare(self, state: State, say: Progress) -> State:
+        """Write every file the supervisor needs; return the state saved (ports may move)."""
         layout = self.layout
         given = self.binaries or {}
         wanted = [n for n in binaries.SANDBOX_BINARIES if n != "registry" or self.with_registry]
@@ -391,6 +464,7 @@ class Sandbox:
             "starting etcd, kube-apiserver, controller-manager, scheduler, kwok and the "
             f"add-ons ({state.nodes} nodes)"
         )
+        return state
 
     def _client_host(self, state: State | None) -> str:
         bind = state.bind if state else self.bind
@@ -508,7 +582,7 @@ class Sandbox:
             pid = int(self.layout.supervisor_pid.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid, "workshop.sandbox.supervisor") else None
+        return pid if processes.alive(pid, "workshop.sandbox.supervisor") else None
 
     def _components(self) -> dict[str, Any]:
         try:
@@ -676,19 +750,20 @@ class Sandbox:
             say("stopping the sandbox")
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 30
-            while _alive(pid, "workshop.sandbox.supervisor") and time.monotonic() < deadline:
+            while (
+                processes.alive(pid, "workshop.sandbox.supervisor") and time.monotonic() < deadline
+            ):
                 time.sleep(0.05)
-            if _alive(pid, "workshop.sandbox.supervisor"):
+            if processes.alive(pid, "workshop.sandbox.supervisor"):
                 os.kill(pid, signal.SIGKILL)
             stopped = True
         # Components left behind by a supervisor killed with SIGKILL die with it
-        # (PR_SET_PDEATHSIG); this sweep covers any that did not.
-        for info in self._components().values():
-            child = info.get("pid")
-            if child and _alive(child, info["binary"]):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-                stopped = True
+        # (PR_SET_PDEATHSIG, as SIGTERM: some take seconds); end them and any other.
+        left = processes.leftovers(self.layout)
+        if left:
+            with contextlib.suppress(TimeoutError):
+                processes.end(left, grace=STOP_GRACE)
+            stopped = True
         with contextlib.suppress(FileNotFoundError):
             self.layout.supervisor_pid.unlink()
         return stopped

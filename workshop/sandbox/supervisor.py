@@ -93,6 +93,8 @@ class Supervisor:
         return log
 
     def start(self, child: Child) -> None:
+        if child.name == "kwok" and child.restarts:
+            self.release_leases()
         if child.log:
             child.log.close()
         child.log = self._open_log(child)
@@ -176,6 +178,17 @@ class Supervisor:
             return
         self.bootstrap_error = None
         self.bootstrapped = True
+        for line in done:
+            print(f"workshop: {line}", flush=True)
+
+    def release_leases(self) -> None:
+        """Before a restarted kwok runs, free the nodes its dead predecessor held, so it
+        drives their pods now rather than when the leases expire (40 s)."""
+        try:
+            done = bootstrap.release_node_leases(self.api)
+        except (OSError, TimeoutError, http.client.HTTPException, sandbox_api.ApiError) as e:
+            print(f"workshop: could not release the dead kwok's node leases: {e}", flush=True)
+            return
         for line in done:
             print(f"workshop: {line}", flush=True)
 
