@@ -23,6 +23,14 @@ class WorkshopError(Exception):
         return self.message
 
 
+class HomeError(WorkshopError):
+    """A file under the workshop home (``$WORKSHOP_HOME``) could not be written or read."""
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
 class BinaryError(WorkshopError):
     """A real tool (kube-apiserver, etcd, kwok, ...) could not be found, built or downloaded."""
 

@@ -14,14 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workshop.errors import SandboxError
 from workshop.sandbox.pki import Pki
 
 
-class ApiError(Exception):
-    """A non-2xx answer from kube-apiserver, with its Status message."""
+class ApiError(SandboxError):
+    """A non-2xx answer from kube-apiserver, with its Status message (``status``: the code)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
+    def __init__(self, status: int, message: str, *, request: str = "") -> None:
+        asked = f" {request}" if request else ""
+        super().__init__(
+            f"kube-apiserver answered{asked}: {status}: {message}",
+            component="kube-apiserver",
+            hint="`workshop sandbox logs kube-apiserver` shows what it said; "
+            "`workshop sandbox down` then `workshop sandbox up` restarts it",
+        )
         self.status = status
 
 
@@ -60,7 +67,7 @@ class Api:
                 message = json.loads(data).get("message", data.decode(errors="replace"))
             except ValueError:
                 message = data.decode(errors="replace")
-            raise ApiError(response.status, str(message))
+            raise ApiError(response.status, str(message), request=f"{method} {path}")
         if not data:
             return None
         try:
