@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient
 
@@ -44,24 +45,99 @@ class Target:
         """The context's name without connecting (a kubeconfig's current context is read)."""
         if self.context:
             return self.context
-        try:
-            _, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-                config_file=os.pathsep.join(str(p) for p in self.kubeconfig)
-            )
-        except (kube_config.ConfigException, OSError) as e:
-            raise ClusterError(f"cannot read the kubeconfig {self.kubeconfig[0]}: {e}") from e
+        present = [p for p in self.kubeconfig if p.exists()] or [self.kubeconfig[0]]
+        _, current = contexts(present)  # none there: says which file is missing
         return str((current or {}).get("name", ""))
 
     def seat(self) -> Seat | None:
-        """A class learner's seat in this kubeconfig's context, without connecting."""
-        try:
-            contexts, _ = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-                config_file=os.pathsep.join(str(p) for p in self.kubeconfig if p.exists())
-            )
-        except (kube_config.ConfigException, OSError):
+        """A class learner's seat in this kubeconfig's context, without connecting.
+
+        None without a kubeconfig; a broken one is a ``ClusterError`` (it needs fixing)."""
+        present = [p for p in self.kubeconfig if p.exists()]
+        if not present:
             return None
+        found, _ = contexts(present)
         name = self.context_name()
-        return Seat.from_context(next((c for c in contexts or [] if c["name"] == name), None))
+        return Seat.from_context(next((c for c in found if c["name"] == name), None))
+
+
+# The sections of a kubeconfig that are lists of named entries, and each entry's body.
+_SECTIONS = {"clusters": "cluster", "contexts": "context", "users": "user"}
+# Errors the kubernetes client lets out of a file whose values have the wrong type.
+_CLIENT_ERRORS = (kube_config.ConfigException, TypeError, ValueError, KeyError, AttributeError)
+
+
+def read_kubeconfig(path: Path) -> dict[str, Any]:
+    """One kubeconfig file as a mapping, or a ``ClusterError`` naming it and what to do.
+
+    Checks what the kubernetes client trips over with a traceback: unreadable, binary or
+    malformed YAML, and the wrong shape (a list, ``clusters: 3``, an entry with no name).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise _broken(path, f"cannot be read ({(e.strerror or str(e)).lower()})") from e
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise _broken(path, "holds binary bytes, not YAML text") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise _broken(path, f"is not valid YAML{where}: {problem}") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _broken(path, f"holds a YAML {_kind(data)}, where a kubeconfig is a mapping")
+    for section, body in _SECTIONS.items():
+        entries = data.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise _broken(path, f"has a {_kind(entries)} as `{section}`, where a list belongs")
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise _broken(path, f"has entry {number} of `{section}` without a name")
+            if entry.get(body) is not None and not isinstance(entry[body], dict):
+                raise _broken(path, f"has {body} {entry['name']!r} whose `{body}` is not a mapping")
+    if not isinstance(data.get("current-context") or "", str):
+        raise _broken(path, "has a `current-context` that is not a name")
+    return data
+
+
+def contexts(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The contexts of the kubeconfig files (merged as kubectl does) and the current one."""
+    present = list(paths)
+    for path in present:
+        read_kubeconfig(path)
+    config_file = os.pathsep.join(str(p) for p in present)
+    try:
+        found, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=config_file
+        )
+    except (*_CLIENT_ERRORS, OSError) as e:
+        raise _broken(present[0], f"cannot be used ({e})") from e
+    return list(found or []), current
+
+
+def _kind(value: object) -> str:
+    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _broken(path: Path, what: str) -> ClusterError:
+    if path == workshop_home() / "kubeconfig":
+        hint = (
+            "it is the sandbox's own: `workshop sandbox down`, then `workshop sandbox up`, "
+            "writes it again"
+        )
+    else:
+        hint = (
+            "fix or replace it (`kubectl config view` shows what kubectl reads), "
+            "or choose another with --kubeconfig or KUBECONFIG"
+        )
+    return ClusterError(f"the kubeconfig {path} {what}", hint=hint)
 
 
 def target(context: str | None = None, *, kubeconfig: str | Path | None = None) -> Target:
@@ -95,9 +171,10 @@ class Seat:
     @classmethod
     def from_context(cls, context: dict[str, Any] | None) -> Seat | None:
         """The seat a context's ``extensions`` name, or ``None`` (not a class learner)."""
-        for ext in ((context or {}).get("context") or {}).get("extensions") or []:
+        extensions = ((context or {}).get("context") or {}).get("extensions") or []
+        for ext in extensions if isinstance(extensions, list) else []:
             data = ext.get("extension") if isinstance(ext, dict) else None
-            if ext.get("name") == SEAT_EXTENSION and isinstance(data, dict):
+            if isinstance(data, dict) and ext.get("name") == SEAT_EXTENSION:
                 try:
                     return cls(
                         str(data["class"]),
@@ -206,30 +283,30 @@ def _open(chosen: Target) -> Cluster:
             hint="set KUBECONFIG or pass kubeconfig=...; without a context, "
             "`workshop.connect()` uses the local sandbox",
         )
-    config_file = os.pathsep.join(str(p) for p in chosen.kubeconfig if p.exists())
-    try:
-        contexts, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=config_file
+    paths = tuple(p for p in chosen.kubeconfig if p.exists())
+    config_file = os.pathsep.join(str(p) for p in paths)
+    found, current = contexts(paths)
+    names = [c["name"] for c in found]
+    context = chosen.context or (current or {}).get("name")
+    seat = Seat.from_context(next((c for c in found if c["name"] == context), None))
+    if context not in names:
+        known = ", ".join(names) or "none"
+        raise ClusterError(
+            f"context {context!r} is not in {config_file} (contexts there: {known})",
+            context=context,
+            hint="`kubectl config get-contexts` lists them; pass one to connect() "
+            "or set WORKSHOP_CONTEXT",
         )
-        names = [c["name"] for c in contexts or []]
-        context = chosen.context or (current or {}).get("name")
-        seat = Seat.from_context(next((c for c in contexts or [] if c["name"] == context), None))
-        if context not in names:
-            known = ", ".join(names) or "none"
-            raise ClusterError(
-                f"context {context!r} is not in {config_file} (contexts there: {known})",
-                context=context,
-                hint="`kubectl config get-contexts` lists them; pass one to connect() "
-                "or set WORKSHOP_CONTEXT",
-            )
+    try:
         api_client = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
             config_file=config_file, context=context, persist_config=False
         )
-    except kube_config.ConfigException as e:
+    except _CLIENT_ERRORS as e:  # a user or cluster entry the client cannot use
         raise ClusterError(
-            f"cannot use the kubeconfig {config_file}: {e}", context=chosen.context
+            f"cannot use the kubeconfig {config_file}: {e}",
+            context=chosen.context,
+            hint=_broken(paths[0], "").hint,
         ) from e
-    paths = tuple(p for p in chosen.kubeconfig if p.exists())
     return Cluster(paths, str(context), api_client, seat=seat)
 
 
@@ -255,10 +332,14 @@ def _start_sandbox() -> None:
             context=SANDBOX_CONTEXT,
             hint="`workshop sandbox status` and `workshop sandbox logs` show where it stands",
         ) from e
-    if tail is not None:
-        raise ClusterError(
-            f"the local sandbox did not start:\n{tail}",
-            context=SANDBOX_CONTEXT,
-            hint="run `workshop sandbox up` in a terminal to see each step; "
-            "`workshop sandbox logs` shows the components' logs",
-        )
+    if tail is None:
+        return
+    said = tail.partition("error: ")[2] if "error: " in tail else ""
+    if said:  # the command's own message says what happened and what to do: pass it on
+        raise ClusterError(f"the local sandbox did not start: {said}", context=SANDBOX_CONTEXT)
+    raise ClusterError(
+        f"the local sandbox did not start:\n{tail}",
+        context=SANDBOX_CONTEXT,
+        hint="run `workshop sandbox up` in a terminal to see each step; "
+        "`workshop sandbox logs` shows the components' logs",
+    )

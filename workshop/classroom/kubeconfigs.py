@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from workshop.cluster import SEAT_EXTENSION
+from workshop.cluster import SEAT_EXTENSION, read_kubeconfig
 from workshop.errors import WorkshopError
 
 
@@ -19,7 +19,7 @@ def server_and_ca(paths: tuple[Path, ...], context: str) -> tuple[str, str]:
     contexts: dict[str, Any] = {}
     clusters: dict[str, Any] = {}
     for path in paths:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        data = read_kubeconfig(Path(path))  # its shape checked: entries have names
         for entry in data.get("contexts") or []:
             contexts.setdefault(entry["name"], entry.get("context") or {})
         for entry in data.get("clusters") or []:

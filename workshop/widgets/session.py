@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from kubernetes import config as kube_config
 
+from workshop import cluster as clusters
 from workshop.cluster import Cluster
 from workshop.course.loading import Lab
 from workshop.errors import WorkshopError
@@ -26,10 +26,8 @@ NAMESPACE_VARIABLE = "NS"  # the lab's namespace, for shell cells: kubectl get p
 
 def _current_context(paths: tuple[Path, ...]) -> str | None:
     try:
-        _, current = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=os.pathsep.join(str(p) for p in paths)
-        )
-    except (kube_config.ConfigException, OSError):
+        _, current = clusters.contexts(paths)
+    except WorkshopError:  # then the overlay names the context: kubectl says what is wrong
         return None
     return str((current or {}).get("name") or "") or None
 
