@@ -1,17 +1,25 @@
 """The ``workshop`` command: one group, one module per sub-command family.
 
 Errors a learner can act on (``WorkshopError``) are printed as a message and a next step,
-with exit code 1, never as a traceback.
+with exit code 1, never as a traceback. So is a file under ``$WORKSHOP_HOME`` that cannot
+be written (a read-only or full disk). Any other ``OSError`` that reaches this far is said
+in one sentence too, as unexpected; ``WORKSHOP_DEBUG=1`` shows its traceback (and lets
+every error out with its traceback). Other exceptions are bugs: their traceback is kept.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 
 import click
 
+from workshop import home
 from workshop.cli import binaries, classroom, cloud, course, images, sandbox
 from workshop.errors import WorkshopError
+
+DEBUG_VARIABLE = "WORKSHOP_DEBUG"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,20 +40,47 @@ for command in images.COMMANDS:
 
 def main() -> None:
     """Run the CLI, turning workshop errors into a readable message and exit code."""
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: Sequence[str]) -> int:
+    """Run ``workshop ARGS``; the exit code. Errors are printed, not raised."""
+    debug = bool(os.environ.get(DEBUG_VARIABLE))
     try:
         # standalone_mode=False returns ctx.exit()'s code instead of exiting: pass it on.
-        sys.exit(cli.main(standalone_mode=False) or 0)
+        code = cli.main(list(args), prog_name="workshop", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        return 130
     except click.ClickException as e:
         e.show()
-        sys.exit(e.exit_code)
+        return e.exit_code
     except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
+        return e.exit_code
+    except SystemExit as e:  # `raise SystemExit(3)`: a status that says "stopped"
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        click.echo(str(e.code), err=True)
+        return 1
     except WorkshopError as e:
+        if debug:
+            raise
         click.secho(f"error: {e}", fg="red", err=True)
-        sys.exit(e.exit_code)
+        return e.exit_code
+    except OSError as e:
+        if debug:
+            raise
+        if home.is_under_home(e):
+            click.secho(f"error: {home.home_error(e)}", fg="red", err=True)
+            return 1
+        click.secho(
+            f"error: unexpected: {e}\n  -> {DEBUG_VARIABLE}=1 shows where it happened; "
+            "please report it with that output",
+            fg="red",
+            err=True,
+        )
+        return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return 130

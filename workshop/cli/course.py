@@ -129,7 +129,8 @@ def check(
     if step is not None:
         found.step(step)  # an unknown step fails before connecting
     connection = _connect(context, kubeconfig)
-    results = check_lab(connection, found, step, progress=_store())
+    # filed after they are shown: a learner sees the results even where they cannot be saved
+    results = check_lab(connection, found, step, record=False)
     # skipped: not a class learner's; undone: changed on purpose by a later step, done
     passed = all(r.passed or r.skipped or r.undone_by for r in results)
     if as_json:
@@ -142,7 +143,23 @@ def check(
         click.echo(json.dumps(payload, indent=2))
     else:
         _print_results(found, connection, results)
+    _record(connection, results)
     ctx.exit(0 if passed else 1)
+
+
+def _record(connection: Any, results: list[course.StepResult]) -> None:
+    """File the results; where they cannot be saved, say so (``HomeError``, exit 1)."""
+    from workshop.course import record_result
+    from workshop.errors import HomeError
+
+    store = _store()
+    try:
+        for result in results:
+            record_result(connection, result, progress=store)
+    except HomeError as e:
+        raise HomeError(
+            f"the results above were not saved: {e.message}", path=e.path, hint=e.hint
+        ) from e
 
 
 def _print_results(lab: course.Lab, connection: Any, results: list[course.StepResult]) -> None:
@@ -194,15 +211,25 @@ def hint(lab: str, step: str, context: str | None, kubeconfig: Path | None) -> N
     """Reveal the next hint for STEP (the last one is the solution)."""
     from workshop.cluster import target
     from workshop.course import next_hint
+    from workshop.errors import HomeError
 
     found = _lab(lab)
     seat = target(context, kubeconfig=kubeconfig).seat()
     found = found.within(seat.prefix) if seat else found  # a class learner's namespaces
     chosen = found.step(step)
-    given = next_hint(found, chosen, context=_context_name(context, kubeconfig), progress=_store())
+    name, store = _context_name(context, kubeconfig), _store()
+    given = next_hint(found, chosen, context=name, progress=store, record=False)
     label = "solution" if given.is_solution else f"hint {given.tier}/{given.total - 1}"
     out.print(f"[bold]{escape(chosen.id)}[/] ({escape(chosen.title)}), {label}:")
     out.print(escape(given.text))
+    try:
+        store.record_hint(name, found.id, chosen.id, given.tier)
+    except HomeError as e:
+        raise HomeError(
+            f"this hint was shown but not saved (the next one comes only once it is): {e.message}",
+            path=e.path,
+            hint=e.hint,
+        ) from e
     if not given.is_solution:
         out.print("[dim]run it again for the next hint[/]")
 

@@ -33,11 +33,22 @@ def tiers(lab: Lab, step: Step) -> list[str]:
     return [*(lab.localize(h) for h in step.hints), solution_text(lab, step)]
 
 
-def next_hint(lab: Lab, step: Step, *, context: str, progress: ProgressStore | None = None) -> Hint:
-    """The next tier for this learner on this cluster (the last one again once reached)."""
+def next_hint(
+    lab: Lab,
+    step: Step,
+    *,
+    context: str,
+    progress: ProgressStore | None = None,
+    record: bool = True,
+) -> Hint:
+    """The next tier for this learner on this cluster (the last one again once reached).
+
+    With ``record=False`` the caller files the tier itself (``ProgressStore.record_hint``):
+    the hint can then be shown first, even where it cannot be saved."""
     store = progress or ProgressStore()
     texts = tiers(lab, step)
     reached = store.step(context, lab.id, step.id).hint_tier
     tier = min(reached + 1, len(texts))
-    store.record_hint(context, lab.id, step.id, tier)
+    if record:
+        store.record_hint(context, lab.id, step.id, tier)
     return Hint(tier, len(texts), texts[tier - 1], tier == len(texts))

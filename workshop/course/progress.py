@@ -20,7 +20,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workshop.errors import WorkshopError
-from workshop.home import workshop_home
+from workshop.home import workshop_home, writing
 
 FORMAT: Final = "workshop-progress/1"
 
@@ -87,7 +87,13 @@ class ProgressStore:
     def export(self, file: Path) -> int:
         """Write every record to ``file``; the number of steps written."""
         data = self._read()
-        _write(Path(file), data)
+        try:
+            _write(Path(file), data)
+        except OSError as e:  # a file outside the workshop home
+            raise WorkshopError(
+                f"cannot write {file}: {(e.strerror or str(e)).lower()}",
+                hint="choose a file in a folder you can write to",
+            ) from e
         return _count(data)
 
     def import_(self, file: Path) -> int:
@@ -116,8 +122,11 @@ class ProgressStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         # A notebook kernel and a terminal may record at the same time.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.with_name(self.path.name + ".lock").open("a") as lock:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with writing(lock_path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = lock_path.open("a")
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -147,10 +156,19 @@ def _load(path: Path) -> ProgressFile:
 
 
 def _write(path: Path, data: ProgressFile) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically; under the workshop home a failure is a ``HomeError``."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data.model_dump(), indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
+    with writing(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data.model_dump(), indent=1, sort_keys=True) + "\n")
+            tmp.replace(path)
+        except OSError as e:
+            with contextlib.suppress(OSError):  # a full disk keeps no half-written file
+                tmp.unlink()
+            if e.filename == str(tmp):
+                e.filename = str(path)  # the learner knows progress.json, not its draft
+            raise
 
 
 def _merge(mine: StepProgress | None, theirs: StepProgress) -> StepProgress:
