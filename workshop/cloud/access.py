@@ -37,9 +37,13 @@ SIGNING_ALGORITHMS = (
 )
 
 
-def _changed(cluster: Cluster, now: float) -> None:
+def _may_change(cluster: Cluster) -> None:
+    """Refuse before any change: a cluster being deleted takes no new settings."""
     if cluster.status == "DELETING":
         lookup.require_ready(cluster)
+
+
+def _changed(cluster: Cluster, now: float) -> None:
     if cluster.status == "READY":
         kube.start(cluster, "redeploy", now)
 
@@ -58,13 +62,17 @@ def get_ips(call: Call) -> list[str]:
 def put_ips(call: Call) -> None:
     """Replace the list (an empty list lets every address in)."""
     cluster = lookup.cluster(call.store, call.params)
-    cluster.ip_restrictions = list(dict.fromkeys(_ips(call)))
+    ips = _ips(call)
+    _may_change(cluster)
+    cluster.ip_restrictions = list(dict.fromkeys(ips))
     _changed(cluster, call.now)
 
 
 def add_ips(call: Call) -> None:
     cluster = lookup.cluster(call.store, call.params)
-    cluster.ip_restrictions = list(dict.fromkeys([*cluster.ip_restrictions, *_ips(call)]))
+    ips = _ips(call)
+    _may_change(cluster)
+    cluster.ip_restrictions = list(dict.fromkeys([*cluster.ip_restrictions, *ips]))
     _changed(cluster, call.now)
 
 
@@ -76,6 +84,7 @@ def delete_ip(call: Call) -> None:
     block = validation.cidr(ip)
     if block not in cluster.ip_restrictions:
         raise protocol.not_found(f"IP block {block} is not in the IP restrictions")
+    _may_change(cluster)
     cluster.ip_restrictions = [b for b in cluster.ip_restrictions if b != block]
     _changed(cluster, call.now)
 
@@ -87,7 +96,7 @@ def _oidc(call: Call, current: dict[str, Any] | None) -> dict[str, Any]:
     issuer = checked.string("issuerUrl", required=True)
     checked.string("clientId", required=True)
     if issuer is None or not issuer.startswith("https://"):
-        raise protocol.bad_request(f"[issuerUrl] {issuer} is not an https:// URL")
+        raise protocol.bad_request(f"[issuerUrl] {protocol.shown(issuer)} is not an https:// URL")
     for name in ("usernameClaim", "usernamePrefix", "groupsPrefix", "caContent"):
         checked.string(name)
     for name in ("groupsClaim", "requiredClaim", "signingAlgorithms"):
@@ -111,7 +120,9 @@ def create_oidc(call: Call) -> dict[str, Any]:
     cluster = lookup.cluster(call.store, call.params)
     if cluster.oidc is not None:
         raise protocol.conflict(f"An OIDC provider is already configured on cluster {cluster.id}")
-    cluster.oidc = _oidc(call, None)
+    oidc = _oidc(call, None)
+    _may_change(cluster)
+    cluster.oidc = oidc
     _changed(cluster, call.now)
     return cluster.oidc
 
@@ -120,7 +131,9 @@ def update_oidc(call: Call) -> None:
     cluster = lookup.cluster(call.store, call.params)
     if cluster.oidc is None:
         raise protocol.not_found(f"No OIDC provider is configured on cluster {cluster.id}")
-    cluster.oidc = _oidc(call, cluster.oidc)
+    oidc = _oidc(call, cluster.oidc)
+    _may_change(cluster)
+    cluster.oidc = oidc
     _changed(cluster, call.now)
 
 
@@ -128,6 +141,7 @@ def delete_oidc(call: Call) -> None:
     cluster = lookup.cluster(call.store, call.params)
     if cluster.oidc is None:
         raise protocol.not_found(f"No OIDC provider is configured on cluster {cluster.id}")
+    _may_change(cluster)
     cluster.oidc = None
     _changed(cluster, call.now)
 

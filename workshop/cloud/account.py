@@ -28,15 +28,17 @@ def request_credential(call: Call) -> dict[str, Any]:
     application_key = auth.application_for(call.store, call.request)
     body = call.body(known=("accessRules", "redirection", "allowedIPs"))
     rules = auth.check_rules(body.data.get("accessRules"))
+    redirection = body.string("redirection")
+    allowed_ips = auth.check_ips(body.data.get("allowedIPs"))
     credential = Credential(
         key=token(CONSUMER_KEY_LENGTH),
         application_key=application_key,
-        id=call.store.new_number(),
+        id=call.store.new_number(),  # numbered only once the request is accepted
         rules=rules,
         token=token(TOKEN_LENGTH),
         created=call.now,
-        redirection=body.string("redirection"),
-        allowed_ips=auth.check_ips(body.data.get("allowedIPs")),
+        redirection=redirection,
+        allowed_ips=allowed_ips,
     )
     call.store.credentials[credential.key] = credential
     return {

@@ -24,13 +24,13 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 
 @cache
 def _rule_pattern(path: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(part) for part in path.split("*")) + "$")
+    return re.compile(".*".join(re.escape(part) for part in path.split("*")), re.DOTALL)
 
 
 def granted(rules: list[dict[str, str]], method: str, path: str) -> bool:
     """Whether an access rule allows ``method path`` (``*`` matches anything, ``/`` too)."""
     return any(
-        rule.get("method") == method and _rule_pattern(rule.get("path", "")).match(path)
+        rule.get("method") == method and _rule_pattern(rule.get("path", "")).fullmatch(path)
         for rule in rules
     )
 
@@ -100,11 +100,11 @@ def check_rules(rules: object) -> list[dict[str, str]]:
         method, path = rule.get("method"), rule.get("path")
         if method not in METHODS:
             raise protocol.bad_request(
-                f"[accessRules.method] Given data ({method}) does not belong to the "
-                "auth.MethodEnum enumeration"
+                f"[accessRules.method] Given data ({protocol.shown(method)}) does not belong "
+                "to the auth.MethodEnum enumeration"
             )
         if not isinstance(path, str) or not path.startswith("/"):
-            raise protocol.bad_request(f"[accessRules.path] Invalid path {path!r}")
+            raise protocol.bad_request(f"[accessRules.path] Invalid path {protocol.shown(path)}")
         checked.append({"method": method, "path": path})
     return checked
 
@@ -117,7 +117,7 @@ def check_ips(ips: object) -> list[str] | None:
     try:
         return [str(ipaddress.ip_network(ip, strict=False)) for ip in ips]
     except ValueError as e:
-        raise protocol.bad_request(f"[allowedIPs] {e}") from e
+        raise protocol.bad_request(f"[allowedIPs] {protocol.clip(str(e))}") from e
 
 
 def application_for(store: Store, request: Request) -> str:

@@ -14,13 +14,15 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from workshop.cloud import auth
+from workshop.cloud import auth, protocol, validation
 from workshop.cloud.protocol import Request, Response, json_response
 from workshop.cloud.store import Application, Store, token
 
 APPLICATION_KEY_LENGTH = 16
 APPLICATION_SECRET_LENGTH = 32
 VALIDITIES = {"1 day": 86400, "1 month": 30 * 86400, "Unlimited": 0}
+MAX_VALIDITY = 10 * 365 * 86400
+MAX_TEXT = 256
 HTML = "text/html; charset=utf-8"
 
 
@@ -37,16 +39,22 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 
 def _form(request: Request) -> dict[str, str]:
+    """The posted fields, from JSON or a web form; anything else is the client's error."""
     if "json" in (request.header("content-type") or ""):
-        data = json.loads(request.body or b"{}")
-        return {k: str(v) for k, v in data.items()}
+        data = validation.parse(request.body)
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise protocol.bad_request("Invalid body: a JSON object is expected")
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
     return {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
 
 
 def _error(request: Request, status: int, message: str) -> Response:
-    if request.wants_json():
-        return json_response({"message": message}, status)
-    return _page("Error", f"<p>{html.escape(message)}</p>", status)
+    """Errors answer in the API's JSON shape, for a browser too (it shows JSON readably)."""
+    return protocol.ApiError(
+        status, message, error_class=protocol.HTTP_CLASSES.get(status, "Client::BadRequest")
+    ).response()
 
 
 def create_app(store: Store, request: Request) -> Response:
@@ -64,6 +72,10 @@ def create_app(store: Store, request: Request) -> Response:
     name = form.get("applicationName", "").strip()
     if not name:
         return _error(request, 400, "applicationName is required")
+    if len(name) > MAX_TEXT or len(form.get("applicationDescription", "")) > MAX_TEXT:
+        return _error(
+            request, 400, f"applicationName and applicationDescription take {MAX_TEXT} characters"
+        )
     with store.lock:
         application = Application(
             key=token(APPLICATION_KEY_LENGTH),
@@ -121,7 +133,11 @@ def validate(store: Store, request: Request) -> Response:
         try:
             validity = int(form.get("validity", "0"))
         except ValueError:
-            return _error(request, 400, "validity must be a number of seconds (0: unlimited)")
+            validity = -1
+        if not 0 <= validity <= MAX_VALIDITY:
+            return _error(
+                request, 400, "validity must be a number of seconds up to ten years (0: unlimited)"
+            )
         if form.get("action", "authorize") == "refuse":
             credential.state = "refused"
         else:

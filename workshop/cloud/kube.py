@@ -38,6 +38,17 @@ CREATE_FIELDS = (
     "ipAllocationPolicy",
     "nodepool",
 )
+KUBE_PROXY_FIELDS = {
+    "iptables": ("minSyncPeriod", "syncPeriod"),
+    "ipvs": (
+        "minSyncPeriod",
+        "scheduler",
+        "syncPeriod",
+        "tcpFinTimeout",
+        "tcpTimeout",
+        "udpTimeout",
+    ),
+}
 DEFAULT_PRIVATE_NETWORK = {"defaultVrackGateway": "", "privateNetworkRoutingAsDefault": False}
 
 
@@ -91,8 +102,9 @@ def check_customization(data: dict[str, Any] | None) -> dict[str, Any]:
     api_server = body.obj("apiServer") or {}
     plugins = validation.Body(api_server, known=("admissionPlugins",)).obj("admissionPlugins")
     if plugins:
+        switch = validation.Body(plugins, known=("enabled", "disabled"))
         for state in ("enabled", "disabled"):
-            wanted = set(plugins.get(state) or [])
+            wanted = set(switch.strings(state) or [])
             unknown = wanted - set(catalog.SWITCHABLE_ADMISSION_PLUGINS)
             if unknown:
                 raise validation.not_in_enum(
@@ -106,8 +118,19 @@ def check_customization(data: dict[str, Any] | None) -> dict[str, Any]:
                     f"{catalog.ADMISSION_PLUGINS}; it cannot switch admission plugins"
                 )
     result: dict[str, Any] = {}
-    if body.obj("kubeProxy") is not None:
-        result["kubeProxy"] = body.obj("kubeProxy")
+    kube_proxy = body.obj("kubeProxy")
+    if kube_proxy is not None:
+        result["kubeProxy"] = check_kube_proxy(kube_proxy)
+    return result
+
+
+def check_kube_proxy(data: dict[str, Any]) -> dict[str, Any]:
+    """``kubeProxy``: durations (strings such as ``PT30S``) and the IPVS scheduler."""
+    result: dict[str, Any] = {}
+    modes = validation.Body(data, known=tuple(KUBE_PROXY_FIELDS))
+    for mode, fields in KUBE_PROXY_FIELDS.items():
+        settings = validation.Body(modes.obj(mode), known=fields)
+        result[mode] = {f: settings.string(f) for f in fields if settings.has(f)}
     return result
 
 
@@ -129,7 +152,8 @@ def create(call: Call) -> dict[str, Any]:
     version = body.string("version")
     if version is not None and version not in catalog.versions():
         raise protocol.bad_request(
-            f"[version] Given data ({version}) does not belong to the cloud.kube.VersionEnum "
+            f"[version] Given data ({protocol.shown(version)}) does not belong to the "
+            "cloud.kube.VersionEnum "
             f"enumeration; available: {', '.join(catalog.versions())}"
         )
     ip_policy = body.obj("ipAllocationPolicy")
@@ -142,7 +166,8 @@ def create(call: Call) -> dict[str, Any]:
     private_network = body.string("privateNetworkId")
     if private_network:
         raise protocol.bad_request(
-            f"[privateNetworkId] Private network {private_network} does not exist in this project"
+            f"[privateNetworkId] Private network {protocol.shown(private_network)} does not "
+            "exist in this project"
         )
     pool_body = body.obj("nodepool")
     cluster_id = store.new_uuid()
@@ -260,22 +285,31 @@ def reset(call: Call) -> None:
         raise validation.not_in_enum("version", version, "cloud.kube.VersionEnum")
     if body.string("privateNetworkId"):
         raise protocol.bad_request("[privateNetworkId] Private network does not exist")
-    if body.has("name"):
-        cluster.name = validation.cluster_name(body.string("name") or "")
-    cluster.update_policy = (
-        body.enum("updatePolicy", catalog.UPDATE_POLICIES, "cloud.kube.UpdatePolicyEnum")
-        or cluster.update_policy
+    # every field is checked before the cluster changes: a refused reset changes nothing
+    name = validation.cluster_name(body.string("name") or "") if body.has("name") else None
+    update_policy = body.enum(
+        "updatePolicy", catalog.UPDATE_POLICIES, "cloud.kube.UpdatePolicyEnum"
     )
-    cluster.kube_proxy_mode = (
-        body.enum("kubeProxyMode", catalog.KUBE_PROXY_MODES, "cloud.kube.KubeProxyModeEnum")
-        or cluster.kube_proxy_mode
+    proxy_mode = body.enum(
+        "kubeProxyMode", catalog.KUBE_PROXY_MODES, "cloud.kube.KubeProxyModeEnum"
     )
-    if body.has("customization"):
-        cluster.customization = check_customization(body.obj("customization"))
-    if body.has("privateNetworkConfiguration"):
-        cluster.private_network_configuration = private_network_configuration(
-            body.obj("privateNetworkConfiguration")
-        )
+    customization = (
+        check_customization(body.obj("customization")) if body.has("customization") else None
+    )
+    network = (
+        private_network_configuration(body.obj("privateNetworkConfiguration"))
+        if body.has("privateNetworkConfiguration")
+        else None
+    )
+    body.string("loadBalancersSubnetId")
+    body.string("nodesSubnetId")
+    cluster.name = name or cluster.name
+    cluster.update_policy = update_policy or cluster.update_policy
+    cluster.kube_proxy_mode = proxy_mode or cluster.kube_proxy_mode
+    if customization is not None:
+        cluster.customization = customization
+    if network is not None:
+        cluster.private_network_configuration = network
     start(cluster, "reset", call.now, {"workerNodesPolicy": policy or "delete"})
 
 

@@ -58,6 +58,7 @@ def start(pool: NodePool, kind: str, now: float) -> None:
         pool.status = STATUS[kind]
     pool.updated = now
     pool.pushed = False
+    pool.message = None
 
 
 def check_sizes(*, desired: int, low: int, high: int, anti_affinity: bool) -> None:
@@ -98,25 +99,38 @@ def check_autoscaling(data: dict[str, Any] | None, current: dict[str, Any]) -> d
 
 
 def check_template(data: dict[str, Any] | None) -> dict[str, Any]:
-    """``template``: labels, annotations, finalizers, taints and unschedulable of the nodes."""
+    """``template``: labels, annotations, finalizers, taints and unschedulable of the nodes,
+    checked as kube-apiserver checks a Node, so a pool the API accepts is one the cluster
+    accepts."""
     body = validation.Body(data, known=("metadata", "spec"))
     meta = validation.Body(body.obj("metadata"), known=("annotations", "finalizers", "labels"))
     spec = validation.Body(body.obj("spec"), known=("taints", "unschedulable"))
     taints = spec.data.get("taints") or []
     if not isinstance(taints, list):
         raise validation.wrong_type("template.spec.taints", taints, "a list")
+    checked = []
     for taint in taints:
         t = validation.Body(taint, known=("key", "value", "effect"))
-        t.string("key", required=True)
-        t.string("value")
-        t.enum("effect", catalog.TAINT_EFFECTS, "cloud.kube.TaintEffectEnum")
+        key = validation.label_key("template.spec.taints.key", t.string("key", required=True) or "")
+        value = t.string("value")
+        if value:
+            validation.label_value("template.spec.taints.value", value)
+        effect = t.enum("effect", catalog.TAINT_EFFECTS, "cloud.kube.TaintEffectEnum")
+        if effect is None:
+            raise validation.missing("template.spec.taints.effect")
+        checked.append({"key": key, "effect": effect, **({"value": value} if value else {})})
+    finalizers = meta.strings("finalizers") or []
+    for finalizer in finalizers:
+        validation.label_key("template.metadata.finalizers", finalizer)
     return {
         "metadata": {
-            "annotations": meta.obj("annotations") or {},
-            "finalizers": meta.strings("finalizers") or [],
-            "labels": meta.obj("labels") or {},
+            "annotations": validation.node_annotations(
+                "template.metadata.annotations", meta.obj("annotations")
+            ),
+            "finalizers": finalizers,
+            "labels": validation.node_labels("template.metadata.labels", meta.obj("labels")),
         },
-        "spec": {"taints": taints, "unschedulable": bool(spec.boolean("unschedulable"))},
+        "spec": {"taints": checked, "unschedulable": bool(spec.boolean("unschedulable"))},
     }
 
 
@@ -127,7 +141,8 @@ def build(store: Store, cluster: Cluster, data: Any, *, now: float) -> NodePool:
     assert flavor is not None
     if flavor not in catalog.flavors():
         raise protocol.bad_request(
-            f"[flavorName] Flavor {flavor} is not available in region {cluster.region}; "
+            f"[flavorName] Flavor {protocol.clip(flavor)} is not available in region "
+            f"{cluster.region}; "
             f"available: {', '.join(sorted(catalog.flavors()))}"
         )
     name = validation.pool_name(body.string("name") or f"nodepool-{secrets.token_hex(4)}")
@@ -148,7 +163,7 @@ def build(store: Store, cluster: Cluster, data: Any, *, now: float) -> NodePool:
     for zone in zones:
         if zone not in region_zones:
             raise protocol.bad_request(
-                f"[availabilityZones] Zone {zone} is not in region {cluster.region}"
+                f"[availabilityZones] Zone {protocol.shown(zone)} is not in region {cluster.region}"
             )
     floating = validation.Body(body.obj("attachFloatingIps"), known=("enabled",))
     pool = NodePool(
@@ -259,21 +274,26 @@ def update(call: Call) -> None:
     for node in to_remove:
         if node not in known:
             raise protocol.bad_request(
-                f"[nodesToRemove] Node {node} is not in node pool {pool.name}"
+                f"[nodesToRemove] Node {protocol.shown(node)} is not in node pool {pool.name}"
             )
     if desired is None:
         desired = pool.desired - len(to_remove) if to_remove else pool.desired
     check_sizes(desired=desired, low=low, high=high, anti_affinity=pool.anti_affinity)
+    # every field is checked before the pool changes: a refused PUT changes nothing
     autoscale = body.boolean("autoscale")
+    autoscaling = (
+        check_autoscaling(body.obj("autoscaling"), pool.autoscaling)
+        if body.has("autoscaling")
+        else pool.autoscaling
+    )
+    template = check_template(body.obj("template")) if body.has("template") else pool.template
+    floating = pool.attach_floating_ips
+    if body.has("attachFloatingIps"):
+        given = validation.Body(body.obj("attachFloatingIps"), known=("enabled",))
+        floating = {"enabled": bool(given.boolean("enabled"))}
     if autoscale is not None:
         pool.autoscale = autoscale
-    if body.has("autoscaling"):
-        pool.autoscaling = check_autoscaling(body.obj("autoscaling"), pool.autoscaling)
-    if body.has("template"):
-        pool.template = check_template(body.obj("template"))
-    if body.has("attachFloatingIps"):
-        floating = validation.Body(body.obj("attachFloatingIps"), known=("enabled",))
-        pool.attach_floating_ips = {"enabled": bool(floating.boolean("enabled"))}
+    pool.autoscaling, pool.template, pool.attach_floating_ips = autoscaling, template, floating
     pool.min, pool.max, pool.desired = low, high, desired
     pool.nodes_to_remove = [known[n] for n in to_remove]
     start(pool, "resize", call.now)

@@ -16,6 +16,10 @@ from http import HTTPStatus
 from typing import Any
 
 JSON = "application/json; charset=utf-8"
+# Error messages quote what the client sent; a long value is cut to this many characters,
+# and a whole message to MAX_MESSAGE, so an answer never echoes megabytes back.
+MAX_ECHO = 64
+MAX_MESSAGE = 512
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ApiError(Exception):
     def __init__(
         self, status: int, message: str, *, error_class: str, error_code: str | None = None
     ) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
         self.status = status
         self.message = message
@@ -90,6 +95,23 @@ class ApiError(Exception):
             json.dumps(self.body()).encode(),
             headers=(("X-Ovh-QueryId", query_id()),),
         )
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def shown(value: object, limit: int = MAX_ECHO) -> str:
+    """A value the client sent, quoted for an error message as JSON (so control characters
+    show), cut to ``limit`` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return clip(text, limit)
 
 
 def bad_request(message: str) -> ApiError:
@@ -147,3 +169,38 @@ def ip_not_allowed(ip: str) -> ApiError:
 
 def invalid_url() -> ApiError:
     return not_found("Got an invalid (or empty) URL")
+
+
+# Answers of the HTTP layer: the request could not be read as one HTTP request.
+HTTP_CLASSES = {
+    400: "Client::BadRequest",
+    404: "Client::NotFound",
+    405: "Client::MethodNotAllowed",
+    408: "Client::RequestTimeout",
+    411: "Client::LengthRequired",
+    413: "Client::RequestEntityTooLarge",
+    414: "Client::RequestURITooLong",
+    431: "Client::RequestHeaderFieldsTooLarge",
+}
+
+
+def http_error(status: int, message: str) -> ApiError:
+    """An error of the HTTP layer (unreadable request line, length, size, time) as JSON."""
+    return ApiError(status, message, error_class=HTTP_CLASSES.get(status, "Client::BadRequest"))
+
+
+def method_not_allowed(method: str) -> ApiError:
+    return http_error(
+        405,
+        f"Method {clip(method, 16)} is not allowed: the API answers GET, POST, PUT and DELETE",
+    )
+
+
+def internal_error() -> ApiError:
+    """Our own bug, never the client's: the message says where to look."""
+    return ApiError(
+        500,
+        "The emulated API failed to answer this call; its log (workshop cloud status shows "
+        "where) has the details",
+        error_class="Server::InternalServerError",
+    )

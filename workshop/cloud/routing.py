@@ -8,6 +8,7 @@ after a change and turns ``ApiError`` into the API's error answer.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ from workshop.cloud.protocol import ApiError, Request, Response
 from workshop.cloud.store import Cluster, Credential, Store
 
 API_PREFIXES = ("/1.0", "/v1")
+METHODS = ("GET", "POST", "PUT", "DELETE")
+log = logging.getLogger("workshop.cloud.api")
+
+
+def route_name(request: Request) -> str:
+    """The path for a log line: short, never the query string (it may carry tokens)."""
+    return protocol.clip(request.path, 200)
 
 
 class Backend(Protocol):
@@ -76,7 +84,7 @@ class Route:
 
     def __post_init__(self) -> None:
         source = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.pattern))
-        object.__setattr__(self, "regex", re.compile(f"^{source}$"))
+        object.__setattr__(self, "regex", re.compile(source))
 
 
 class Router:
@@ -85,7 +93,7 @@ class Router:
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         for route in self.routes:
-            found = route.regex.match(path)
+            found = route.regex.fullmatch(path)
             if found and route.method == method:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         raise protocol.invalid_url()
@@ -116,6 +124,9 @@ def handle(router: Router, store: Store, backend: Backend, request: Request) -> 
                 store.save()
     except ApiError as e:
         return e.response()
+    except Exception:
+        log.exception("%s %s: the handler failed", request.method, route_name(request))
+        return protocol.internal_error().response()
     if request.method != "GET":
         backend.changed()
     return protocol.json_response(result)

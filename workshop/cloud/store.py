@@ -135,6 +135,8 @@ class NodePool:
     pushed: bool = False
     """Whether the cluster has been told the latest spec (else the reconciler pushes it)."""
     operation: Operation | None = None
+    message: str | None = None
+    """Why the pool is in ERROR: the cluster refused its spec (a new PUT tries again)."""
 
 
 @dataclass

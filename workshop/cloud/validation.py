@@ -8,10 +8,16 @@ import re
 from typing import Any
 
 from workshop.cloud import catalog
-from workshop.cloud.protocol import ApiError, bad_request
+from workshop.cloud.protocol import ApiError, bad_request, shown
 
-POOL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Names are checked with fullmatch: ``$`` alone would also accept a trailing newline.
+POOL_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# Kubernetes' rules for label keys (an optional DNS prefix and a name) and label values.
+LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+MAX_DEPTH = 32
+"""How deeply a body may nest objects and lists (the API's bodies need 5)."""
 
 
 def parse(raw: bytes) -> Any:
@@ -19,9 +25,31 @@ def parse(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+    except RecursionError as e:
+        raise too_deep() from e
     except (UnicodeDecodeError, ValueError) as e:
-        raise bad_request(f"Invalid JSON received: {e}") from e
+        raise bad_request(f"Invalid JSON received: {shown(str(e))}") from e
+    if _depth(value) > MAX_DEPTH:
+        raise too_deep()
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (iterative: the value may be deeper than the stack)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            todo.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def too_deep() -> ApiError:
+    return bad_request(f"Invalid JSON received: objects and lists nest deeper than {MAX_DEPTH}")
 
 
 class Body:
@@ -106,19 +134,19 @@ def missing(name: str) -> ApiError:
 
 
 def wrong_type(name: str, value: Any, expected: str) -> ApiError:
-    return bad_request(f"[{name}] Given data ({json.dumps(value)}) is not {expected}")
+    return bad_request(f"[{name}] Given data ({shown(value)}) is not {expected}")
 
 
 def not_in_enum(name: str, value: str, type_name: str) -> ApiError:
     return bad_request(
-        f"[{name}] Given data ({value}) does not belong to the {type_name} enumeration"
+        f"[{name}] Given data ({shown(value)}) does not belong to the {type_name} enumeration"
     )
 
 
 def cluster_name(name: str) -> str:
-    if len(name) > 64 or not CLUSTER_NAME.match(name):
+    if len(name) > 64 or not CLUSTER_NAME.fullmatch(name):
         raise bad_request(
-            f"[name] Invalid cluster name {name!r}: use at most 64 letters, digits, "
+            f"[name] Invalid cluster name {shown(name)}: use at most 64 letters, digits, "
             "'-', '_' or '.', starting with a letter or a digit"
         )
     return name
@@ -127,15 +155,57 @@ def cluster_name(name: str) -> str:
 def pool_name(name: str) -> str:
     if len(name) > catalog.MAX_NAME_LENGTH:
         raise bad_request(
-            f"[name] Node pool name {name!r} is too long: "
+            f"[name] Node pool name {shown(name)} is too long: "
             f"{len(name)} characters, at most {catalog.MAX_NAME_LENGTH}"
         )
-    if not POOL_NAME.match(name):
+    if not POOL_NAME.fullmatch(name):
         raise bad_request(
-            f"[name] Invalid node pool name {name!r}: only lowercase letters, digits and "
+            f"[name] Invalid node pool name {shown(name)}: only lowercase letters, digits and "
             "'-' are allowed ('_' and '.' are not), starting and ending with a letter or digit"
         )
     return name
+
+
+def label_key(where: str, key: str) -> str:
+    """A Kubernetes label (or taint) key: ``[prefix/]name``, as kube-apiserver checks it."""
+    prefix, _, name = key.rpartition("/")
+    if (
+        not name
+        or len(name) > 63
+        or not LABEL_NAME.fullmatch(name)
+        or ("/" in key and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix)))
+    ):
+        raise bad_request(
+            f"[{where}] Invalid key {shown(key)}: a name of at most 63 letters, digits, "
+            "'-', '_' or '.', with an optional DNS prefix and '/'"
+        )
+    return key
+
+
+def label_value(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise wrong_type(where, value, "a string")
+    if len(value) > 63 or not LABEL_NAME.fullmatch(value):
+        raise bad_request(
+            f"[{where}] Invalid label value {shown(value)}: at most 63 letters, digits, "
+            "'-', '_' or '.', starting and ending with a letter or a digit"
+        )
+    return value
+
+
+def node_labels(where: str, value: dict[str, Any] | None) -> dict[str, str]:
+    """Node labels: keys and values as Kubernetes accepts them."""
+    return {label_key(where, k): label_value(f"{where}.{k}", v) for k, v in (value or {}).items()}
+
+
+def node_annotations(where: str, value: dict[str, Any] | None) -> dict[str, str]:
+    """Node annotations: Kubernetes keys, string values."""
+    result = {}
+    for key, text in (value or {}).items():
+        if not isinstance(text, str):
+            raise wrong_type(f"{where}.{shown(key)}", text, "a string")
+        result[label_key(where, key)] = text
+    return result
 
 
 def cidr(value: str) -> str:
@@ -143,4 +213,4 @@ def cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError as e:
-        raise bad_request(f"[ips] Given data ({value}) is not a valid IP block") from e
+        raise bad_request(f"[ips] Given data ({shown(value)}) is not a valid IP block") from e
