@@ -43,12 +43,14 @@ def main() -> None:
     sys.exit(run(sys.argv[1:]))
 
 
-def run(args: Sequence[str]) -> int:
-    """Run ``workshop ARGS``; the exit code. Errors are printed, not raised."""
+def run(args: Sequence[str], *, obj: object = None) -> int:
+    """Run ``workshop ARGS``; the exit code. Errors are printed, not raised.
+
+    ``obj`` is the click context's object (tests pass ``course.Seams``)."""
     debug = bool(os.environ.get(DEBUG_VARIABLE))
     try:
         # standalone_mode=False returns ctx.exit()'s code instead of exiting: pass it on.
-        code = cli.main(list(args), prog_name="workshop", standalone_mode=False)
+        code = cli.main(list(args), prog_name="workshop", standalone_mode=False, obj=obj)
         return code if isinstance(code, int) else 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
