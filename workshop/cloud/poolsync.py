@@ -10,6 +10,7 @@ the reconciler performs outside the store's lock.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from workshop.cloud import catalog, nodepools
 from workshop.cloud.store import Node, NodePool, Operation, Store
 from workshop.cloud.workers import DEFAULT_POOL, SeenPool
 
+log = logging.getLogger("workshop.cloud.poolsync")
 NODE_IDS = uuid.UUID("5b0f3c1e-8f5a-4c56-9d55-6b1b7c1f0a11")
 
 
@@ -129,7 +131,11 @@ def sync(
             # its API created
             actions.append(Action("drop", name, other))
         elif other.pool_id not in store.pools:
-            adopted = _adopted(store, cluster, other, now)
+            try:
+                adopted = _adopted(store, cluster, other, now)
+            except (ValueError, TypeError) as e:
+                log.warning("cluster %s: NodePool %s is not adopted: %s", cluster, name, e)
+                continue
             store.pools[adopted.id] = adopted
             _record_nodes(store, adopted, other, now)
             actions.append(Action("adopt", name, other, copy.deepcopy(adopted)))
@@ -143,8 +149,16 @@ def sync(
             else:
                 actions.append(Action("delete", pool.name, found))
             continue
+        if pool.status == "ERROR":
+            _record_nodes(store, pool, found, now)
+            continue  # the cluster refused its spec: waits for a new one (PUT)
         if pool.pushed and crd and found is not None and found.spec is not None:
-            _follow_cluster(pool, found.spec, now)
+            try:
+                _follow_cluster(pool, found.spec, now)
+            except (ValueError, TypeError) as e:
+                # a spec the API cannot read: the API's own spec is pushed over it
+                log.warning("cluster %s: NodePool %s: %s", cluster, pool.name, e)
+                pool.pushed = False
         _record_nodes(store, pool, found, now)
         if pool.pushed and not crd and operation is None and pool.current != pool.desired:
             pool.pushed = False  # a node went away: the pool makes up for it
@@ -158,6 +172,16 @@ def sync(
             pool.nodes_to_remove = []
             pool.updated = now
     return actions
+
+
+def refused(store: Store, planned: NodePool, reason: str, *, now: float) -> None:
+    """The cluster refused a pool's spec: the pool is in ERROR with the reason, unless its
+    spec changed meanwhile (that one gets its own try)."""
+    pool = store.pools.get(planned.id)
+    if pool is not None and pool.updated == planned.updated:
+        pool.status, pool.operation, pool.updated = "ERROR", None, now
+        pool.message = f"the cluster refused this node pool: {reason}"
+        pool.pushed = True
 
 
 def pushed(store: Store, planned: NodePool) -> None:

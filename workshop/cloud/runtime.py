@@ -46,6 +46,23 @@ PROFILES = {
     "lifelike": Delays(install=60, pool=30, redeploy=10, update=30, delete=15),
 }
 POLL = 0.5
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+"""A failing cluster or pool is tried again after 1, 2, 4, ... seconds, at most this."""
+
+
+@dataclass
+class Backoff:
+    failures: int
+    retry_at: float
+
+
+def permanent(error: Exception) -> bool:
+    """Whether trying again cannot help: kube-apiserver refused the object itself (400,
+    422, 403), or the object cannot even be sent (a name that is no URL)."""
+    if isinstance(error, ApiError):
+        return 400 <= error.status < 500 and error.status not in (404, 408, 409, 429)
+    return isinstance(error, ValueError | TypeError | KeyError)
 
 
 class Processes(Protocol):
@@ -89,6 +106,22 @@ class Runtime:
         self.stopping = threading.Event()
         # control planes start two at a time: more only makes each start slower
         self.starting = threading.Semaphore(2)
+        self.backoffs: dict[str, Backoff] = {}
+        """Clusters and pools whose last try failed, by id: not tried again before."""
+
+    # -- failures --------------------------------------------------------------------------
+
+    def _waiting(self, key: str) -> bool:
+        found = self.backoffs.get(key)
+        return found is not None and self.clock() < found.retry_at
+
+    def _failed(self, key: str) -> Backoff:
+        found = self.backoffs.get(key)
+        failures = found.failures + 1 if found else 1
+        delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1))
+        backoff = Backoff(failures, self.clock() + delay)
+        self.backoffs[key] = backoff
+        return backoff
 
     # -- the handlers' Backend -----------------------------------------------------------
 
@@ -148,7 +181,10 @@ class Runtime:
         with self.store.lock:
             clusters = list(self.store.clusters.values())
         for cluster in clusters:
-            self._open_endpoint(cluster)
+            try:
+                self._open_endpoint(cluster)
+            except OSError as e:  # the loop tries again; the other clusters start meanwhile
+                log.warning("cluster %s: cannot open its endpoint yet: %s", cluster.id, e)
             if cluster.operation is None and cluster.status not in ("DELETING", "ERROR"):
                 self._resume(cluster.id)
         thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
@@ -195,7 +231,7 @@ class Runtime:
                 log.exception("reconciler pass failed")
 
     def reconcile(self) -> None:
-        """One pass over every cluster."""
+        """One pass over every cluster; one cluster's failure is that cluster's error."""
         with self.store.lock:
             ids = list(self.store.clusters)
         for cluster in ids:
@@ -203,9 +239,32 @@ class Runtime:
             if job is not None and not job.done():
                 continue
             self.jobs.pop(cluster, None)
-            self._step(cluster)
+            if self._waiting(cluster):
+                continue
+            try:
+                self._step(cluster)
+            except Exception as e:  # noqa: BLE001 - one cluster must not stop the pass
+                self._step_failed(cluster, e)
         with self.store.lock:
             self.store.save()
+
+    def _step_failed(self, cluster_id: str, error: Exception) -> None:
+        """A cluster's step failed: it waits before the next try; a cluster that was being
+        installed, reset, ... says ERROR with the reason rather than staying in that status."""
+        backoff = self._failed(cluster_id)
+        log.exception(
+            "cluster %s: reconciling failed (try %d; next in %.0fs)",
+            cluster_id,
+            backoff.failures,
+            backoff.retry_at - self.clock(),
+        )
+        with self.store.lock:
+            found = self.store.clusters.get(cluster_id)
+            if found is None:
+                return
+            found.message = f"the emulator could not reconcile it: {error}"
+            if found.operation is not None and found.operation.kind != "delete":
+                found.status, found.operation = "ERROR", None
 
     def _job(self, cluster: str, work: Callable[[], None], then: Callable[[], None]) -> None:
         """Run slow work in the background; ``then`` runs under the store's lock after it."""
@@ -350,15 +409,44 @@ class Runtime:
                 delay=self.delays.pool,
                 crd=workers.crd,
             )
+        progressed = False
         for action in actions:
+            key = action.pool.id if action.pool is not None else f"{cluster}/{action.name}"
+            if self._waiting(key):
+                continue
             try:
                 self._perform(workers, action)
-            except (OSError, ApiError) as e:
-                log.warning(
-                    "cluster %s: pool %s: %s failed: %s", cluster, action.name, action.kind, e
-                )
-        if actions:
-            self.wake.set()
+            except Exception as e:  # noqa: BLE001 - one pool must not stop the others
+                self._action_failed(cluster, key, action, e)
+            else:
+                self.backoffs.pop(key, None)
+                progressed = True
+        if progressed:
+            self.wake.set()  # the cluster changed: look again at once
+
+    def _action_failed(
+        self, cluster: str, key: str, action: poolsync.Action, error: Exception
+    ) -> None:
+        """A pool the cluster refuses is that pool's ERROR (a new PUT tries again); any
+        other failure is tried again later, never in a tight loop."""
+        if permanent(error) and action.pool is not None:
+            log.warning(
+                "cluster %s: pool %s: the cluster refused it: %s", cluster, action.name, error
+            )
+            with self.store.lock:
+                poolsync.refused(self.store, action.pool, str(error), now=self.clock())
+            self.backoffs.pop(key, None)
+            return
+        backoff = self._failed(key)
+        log.warning(
+            "cluster %s: pool %s: %s failed (try %d, next in %.0fs): %s",
+            cluster,
+            action.name,
+            action.kind,
+            backoff.failures,
+            backoff.retry_at - self.clock(),
+            error,
+        )
 
     def _perform(self, workers: Workers, action: poolsync.Action) -> None:
         if action.kind == "apply" and action.pool is not None:
