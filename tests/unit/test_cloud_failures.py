@@ -199,3 +199,63 @@ def test_a_nodepool_spec_the_api_cannot_read_does_not_stop_the_sync() -> None:
     assert [(a.kind, a.name) for a in actions] == [("apply", "pool-1")]
     assert (two.current, two.status) == (1, "READY")
     assert [p.name for p in w.store.pools_of(cid)] == ["pool-1", "pool-2"]
+
+
+def restarted(run: Runtime, path: Path, processes: Any) -> tuple[World, Runtime]:
+    """A new daemon after kill -9: the saved state only, the clusters' processes as left."""
+    run.executor.shutdown(wait=True, cancel_futures=True)
+    run.proxies.stop()
+    store = Store(path)
+    again = Runtime(path.parent, store, processes=processes, clock=run.clock)
+    again.proxies.start()
+    return World(store=store, backend=again), again
+
+
+def test_a_cluster_saved_mid_install_is_installed_by_the_next_daemon(tmp_path: Path) -> None:
+    made: dict[str, FakeProcesses] = {}
+
+    def processes(root: Path) -> FakeProcesses:
+        return made.setdefault(root.name, FakeProcesses(root))
+
+    store = Store(tmp_path / "state.json")
+    run = Runtime(tmp_path, store, processes=processes)
+    run.proxies.start()
+    w = World(store=store, backend=run)
+    cid = w.cluster(nodepool=pool_body("pool-1"))["id"]
+    store.save()  # what the killed daemon left: INSTALLING, nothing started
+    w2, run2 = restarted(run, tmp_path / "state.json", processes)
+    try:
+        settle(run2)
+        assert w2.ok("GET", f"{w2.kube}/{cid}")["status"] == "READY"
+        (pool,) = w2.ok("GET", f"{w2.kube}/{cid}/nodepool")
+        assert (pool["status"], pool["currentNodes"]) == ("READY", 1)
+    finally:
+        run2.executor.shutdown(wait=True)
+        run2.proxies.stop()
+
+
+def test_a_pool_saved_mid_resize_is_resized_by_the_next_daemon(tmp_path: Path) -> None:
+    made: dict[str, FakeProcesses] = {}
+
+    def processes(root: Path) -> FakeProcesses:
+        return made.setdefault(root.name, FakeProcesses(root))
+
+    store = Store(tmp_path / "state.json")
+    run = Runtime(tmp_path, store, processes=processes)
+    run.proxies.start()
+    w = World(store=store, backend=run)
+    cid = w.cluster(nodepool=pool_body("pool-1"))["id"]
+    settle(run)
+    (pool,) = w.store.pools_of(cid)
+    w.ok("PUT", f"{w.kube}/{cid}/nodepool/{pool.id}", {"desiredNodes": 3})
+    store.save()  # UPSCALING, not pushed; the cluster's processes keep running
+    w2, run2 = restarted(run, tmp_path / "state.json", processes)
+    try:
+        assert w2.ok("GET", f"{w2.kube}/{cid}/nodepool/{pool.id}")["status"] == "UPSCALING"
+        settle(run2)
+        got = w2.ok("GET", f"{w2.kube}/{cid}/nodepool/{pool.id}")
+        assert (got["status"], got["currentNodes"]) == ("READY", 3)
+        assert len(made[cid].fake_api.nodes) == 3
+    finally:
+        run2.executor.shutdown(wait=True)
+        run2.proxies.stop()
