@@ -453,3 +453,47 @@ def test_a_seeded_fuzz_over_the_bodies_gets_no_5xx_no_drop_no_hang(served: Serve
     assert sum(statuses.values()) == CASES
     assert statuses.get(400, 0) > CASES // 2, statuses  # the fuzz mostly hit validation
     assert_still_answering(served)
+
+
+PATH_JUNK = ["", "x", "%00", "%0A", "%zz", "..", "%2F", "a" * 300, "é", "%C3%A9", "*", "{kubeId}"]
+HEADER_JUNK = ["", "abc", "-1", "9" * 40, "1e9", "$1$" + "0" * 40, "\x7f", "é", " " * 3]
+
+
+def test_a_seeded_fuzz_over_paths_methods_and_auth_headers(served: Served) -> None:
+    world = served.world
+    cluster = world.cluster(nodepool={"name": "pool-1", "flavorName": "b3-8", "desiredNodes": 1})
+    world.ready(cluster["id"])
+    (pool,) = world.store.pools
+    rng = random.Random(SEED + 1)  # noqa: S311 - a fuzz, repeatable by its seed
+    routes = [route for route in api.ROUTER.routes]
+    for _ in range(CASES):
+        route = rng.choice(routes)
+        params = {"serviceName": world.project, "kubeId": cluster["id"], "nodePoolId": pool}
+        path = route.pattern
+        for name in (
+            "serviceName",
+            "kubeId",
+            "nodePoolId",
+            "nodeId",
+            "ip",
+            "prefix",
+            "subscriptionId",
+        ):
+            value = params.get(name, "x")
+            path = path.replace("{" + name + "}", rng.choice([value, value, *PATH_JUNK]))
+        method = rng.choice([route.method] * 4 + ["GET", "POST", "PUT", "DELETE", "PATCH"])
+        url, headers, data = served.signed(method, path, {"name": "x"})
+        if rng.random() < 0.5:  # one auth header spoilt, or missing
+            spoilt = rng.choice([h for h in headers if h.startswith("X-Ovh")])
+            if rng.random() < 0.3:
+                del headers[spoilt]
+            else:
+                headers[spoilt] = rng.choice(HEADER_JUNK)
+        answer = served.send(method, url.removeprefix(served.base), headers, data)
+        if answer.status >= 400:
+            assert_api_error(answer)
+        else:
+            assert answer.status == 200, (method, path, answer.body[:300])
+        for found in world.store.clusters.values():
+            found.status, found.operation = "READY", None
+    assert_still_answering(served)
