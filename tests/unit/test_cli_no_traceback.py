@@ -15,7 +15,7 @@ kube-apiserver, etcd or kwok, so a command that starts the sandbox on demand sto
 A read-only ``WORKSHOP_HOME`` is a home under a regular *file*: these tests run as root (CI,
 this machine), and root writes through ``chmod 0555``; a read-only bind mount, a full tmpfs or
 ``unshare`` need privileges. Under a file every mkdir and open fails (ENOTDIR) for any user,
-through the same ``home.writing`` path as EROFS and ENOSPC (their sentences are tested below).
+through the same ``writes.writing`` path as EROFS and ENOSPC (their sentences are tested below).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from workshop import home
+from workshop import writes
 from workshop.cli import cli, run
 from workshop.cli.course import Seams
 from workshop.course import ProgressStore
@@ -503,7 +503,7 @@ def test_a_refusing_disk_under_the_home_is_one_sentence(
 ) -> None:
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     target = tmp_path / "progress.json"
-    with pytest.raises(HomeError) as raised, home.writing():
+    with pytest.raises(HomeError) as raised, writes.writing():
         raise OSError(code, os.strerror(code), str(target))
     assert str(raised.value).startswith(f"cannot write {target}: {said}\n  -> free space")
     assert raised.value.path == str(target)
@@ -513,5 +513,5 @@ def test_an_error_elsewhere_is_not_the_homes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path / "home"))
-    with pytest.raises(OSError, match="elsewhere"), home.writing():
+    with pytest.raises(OSError, match="elsewhere"), writes.writing():
         raise OSError(errno.EROFS, "elsewhere", str(tmp_path / "other" / "file"))

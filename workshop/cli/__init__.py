@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import click
 
-from workshop import home
+from workshop import writes
 from workshop.cli import binaries, classroom, cloud, course, images, sandbox
 from workshop.errors import WorkshopError
 
@@ -73,8 +73,8 @@ def run(args: Sequence[str], *, obj: object = None) -> int:
     except OSError as e:
         if debug:
             raise
-        if home.is_under_home(e):
-            click.secho(f"error: {home.home_error(e)}", fg="red", err=True)
+        if writes.is_under_home(e):
+            click.secho(f"error: {writes.home_error(e)}", fg="red", err=True)
             return 1
         click.secho(
             f"error: unexpected: {e}\n  -> {DEBUG_VARIABLE}=1 shows where it happened; "

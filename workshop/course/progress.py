@@ -20,7 +20,8 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workshop.errors import WorkshopError
-from workshop.home import workshop_home, writing
+from workshop.home import workshop_home
+from workshop.writes import writing
 
 FORMAT: Final = "workshop-progress/1"
 
