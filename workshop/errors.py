@@ -1,10 +1,14 @@
 """The workshop's errors: one root, a shallow tree, and a message that says what to do next.
 
 Every error a learner can meet is a ``WorkshopError``. The CLI prints ``str(error)`` and
-exits with ``error.exit_code``, never a traceback. ``hint`` is the "what to do next" line.
+exits with ``error.exit_code``, never a traceback; a notebook shows the same sentence
+(``_render_traceback_``). ``WORKSHOP_DEBUG=1`` brings the tracebacks back. ``hint`` is
+the "what to do next" line.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class WorkshopError(Exception):
@@ -21,6 +25,17 @@ class WorkshopError(Exception):
         if self.hint:
             return f"{self.message}\n  -> {self.hint}"
         return self.message
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error in a notebook: the sentence, not a traceback.
+
+        IPython calls this instead of formatting the stack (``InteractiveShell.showtraceback``);
+        ``%xmode`` does not bring the stack back, ``WORKSHOP_DEBUG=1`` does."""
+        if os.environ.get("WORKSHOP_DEBUG"):
+            import traceback
+
+            return traceback.format_exception(self)
+        return [f"\x1b[31m{type(self).__name__}:\x1b[0m {self}"]
 
 
 class HomeError(WorkshopError):

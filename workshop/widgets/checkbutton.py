@@ -117,20 +117,22 @@ class CheckButton(Widget):
         finally:
             self.button.disabled = False
         self._show_result(self.result)
+        try:
+            course.record_result(self.cluster, self.result, progress=self.store)
+        except WorkshopError as e:  # the outcome stays on screen; say it is not kept
+            self.message.show(f"{self.message.text}\nNot saved: {e}", kind="error")
         return self.result
 
     def _run(self, wait: float) -> StepResult:
         deadline = time.monotonic() + wait
         with progress.Waiting(f"checking {self.step.title}", timeout=wait or None) as bar:
             while True:
-                # polled without filing; only the outcome is recorded (and sent to a class)
+                # polled without filing: check() records the outcome (and sends it to a class)
                 result = course.check(
                     self.cluster, self.lab, self.step.id, record=False, undone=False
                 )[0]
                 if result.passed or result.skipped or time.monotonic() >= deadline:
-                    result = course.mark_undone(self.cluster, self.lab, result)
-                    course.record_result(self.cluster, result, progress=self.store)
-                    return result
+                    return course.mark_undone(self.cluster, self.lab, result)
                 bar.update(text=result.message)
                 time.sleep(0.5)
 
@@ -178,11 +180,15 @@ class CheckButton(Widget):
     def hint(self) -> course.Hint:
         """Reveal the next hint tier (the last one is the solution) and remember it."""
         shown = course.next_hint(
-            self.lab, self.step, context=self.cluster.context, progress=self.store
+            self.lab, self.step, context=self.cluster.context, progress=self.store, record=False
         )
         if all(h.tier != shown.tier for h in self.hints):
             self.hints.append(shown)
         self._render_hints()
+        try:
+            self.store.record_hint(self.cluster.context, self.lab.id, self.step.id, shown.tier)
+        except WorkshopError as e:  # shown all the same; a restarted kernel will not know
+            self.message.show(f"This hint is not saved: {e}", kind="error")
         return shown
 
     def _render_hints(self) -> None:

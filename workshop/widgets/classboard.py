@@ -10,7 +10,8 @@ import ipywidgets
 
 from workshop.classroom.board import STUCK_AFTER, Board, LiveBoard, render_html
 from workshop.cluster import Cluster
-from workshop.widgets.base import CommandLine, Widget
+from workshop.errors import WorkshopError
+from workshop.widgets.base import CommandLine, Message, Widget
 from workshop.widgets.debounce import Debouncer
 
 
@@ -21,14 +22,18 @@ class ClassBoard(Widget):
         self, cluster: Cluster, name: str, *, stuck_minutes: float = STUCK_AFTER / 60
     ) -> None:
         self.view = ipywidgets.HTML()
+        self.message = Message()
         self.command = CommandLine(f"workshop class board {name}", label="on the projector")
-        super().__init__(self.view, self.command.widget)
+        super().__init__(self.view, self.message.widget, self.command.widget)
         self.live = LiveBoard(cluster.api, name, stuck_after=stuck_minutes * 60)
         self._debounce = Debouncer(self._render, delay=0.2)
         self.live.on_change = lambda _board: self._debounce.trigger()
         self._claim(cluster.context, name)
-        self._render()
-        self.live.start()
+        try:
+            self._render()
+            self.live.start()
+        except WorkshopError as e:  # shown in the notebook, not raised into it
+            self.message.show(f"cannot show the board of class {name}: {e}", kind="error")
 
     @property
     def picture(self) -> Board:

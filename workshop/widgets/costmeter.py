@@ -20,6 +20,7 @@ from workshop.tools import mks
 from workshop.tools import ovh as ovh_tools
 from workshop.widgets import costs
 from workshop.widgets.base import CommandLine, Message, Widget
+from workshop.widgets.errors import api_error
 from workshop.widgets.progress import Waiting
 from workshop.widgets.wizard import api_call
 
@@ -43,7 +44,7 @@ class CostMeter(Widget):
         self.prefix = prefix
         self.real = ovh_tools.real_endpoint() is not None if real is None else real
         self.timeout = timeout
-        self.project = mks.project(api)
+        self._project: str | None = None
         self.figures = ipywidgets.HTML()
         self.refresh_button = ipywidgets.Button(description="Refresh", icon="refresh")
         self.scan_button = ipywidgets.Button(description="Scan for leftovers", icon="search")
@@ -72,7 +73,14 @@ class CostMeter(Widget):
         self.scan_button.on_click(lambda _b: self._guarded(self.scan))
         self.teardown_button.on_click(lambda _b: self._guarded(self.teardown))
         self.bill = costs.Bill()
-        self.refresh()
+        self._guarded(self.refresh)  # an API that does not answer is shown, not raised
+
+    @property
+    def project(self) -> str:
+        """The Public Cloud project (looked up once, on first use)."""
+        if self._project is None:
+            self._project = mks.project(self.api)
+        return self._project
 
     def _guarded(self, action: Callable[[], Any]) -> None:
         try:
@@ -80,7 +88,7 @@ class CostMeter(Widget):
         except WorkshopError as e:
             self.message.show(str(e), kind="error")
         except ovh.exceptions.APIError as e:
-            self.message.show(f"the OVHcloud API refused: {e}", kind="error")
+            self.message.show(str(api_error(e, getattr(action, "__name__", "act"))), kind="error")
 
     def refresh(self) -> costs.Bill:
         """Read what exists now and price it."""

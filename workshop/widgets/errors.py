@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from workshop.errors import WorkshopError
+import ovh
+
+from workshop.errors import CloudError, WorkshopError
 
 
 class ManifestError(WorkshopError):
@@ -32,3 +34,14 @@ class CheckFailed(WorkshopError):
         super().__init__(message, hint=hint)
         self.lab = lab
         self.step = step
+
+
+def api_error(error: ovh.exceptions.APIError, doing: str) -> CloudError:
+    """An ``ovh`` client error as a sentence: no answer at all, or the API's refusal."""
+    if isinstance(error, ovh.exceptions.HTTPError):  # no answer: nothing listens there
+        return CloudError(
+            f"cannot reach the OVHcloud API to {doing} ({error})",
+            hint="`workshop cloud status` says whether the emulated API runs and "
+            "`workshop cloud up` starts it; on the real API, check your network",
+        )
+    return CloudError(f"the OVHcloud API refused to {doing}: {error}")

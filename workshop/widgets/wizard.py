@@ -15,6 +15,7 @@ import ovh
 from workshop.errors import CloudError, WorkshopError
 from workshop.tools import mks
 from workshop.widgets.base import CommandLine, Message, Widget
+from workshop.widgets.errors import api_error
 from workshop.widgets.progress import Waiting
 
 Object = dict[str, Any]
@@ -49,12 +50,21 @@ class ClusterWizard(Widget):
     ) -> None:
         self.api = api
         self.timeout = timeout
-        self.project = mks.project(api)
-        base = f"/cloud/project/{self.project}/capabilities/kube"
-        regions = [str(r) for r in api.get(f"{base}/regions")]
+        self._project: str | None = None
+        regions: list[str] = []
+        failed: WorkshopError | None = None
+        try:
+            base = f"/cloud/project/{self.project}/capabilities/kube"
+            regions = [str(r) for r in api.get(f"{base}/regions")]
+        except WorkshopError as e:
+            failed = e
+        except ovh.exceptions.APIError as e:
+            failed = api_error(e, "list the regions")
         self.name = ipywidgets.Text(value=name, description="name")
         self.region = ipywidgets.Dropdown(
-            options=regions, value=region if region in regions else regions[0], description="region"
+            options=regions,
+            value=region if region in regions else (regions[0] if regions else None),
+            description="region",
         )
         self.version = ipywidgets.Dropdown(
             options=[LATEST, *(versions or [])], value=LATEST, description="version"
@@ -74,12 +84,28 @@ class ClusterWizard(Widget):
             self.message.widget,
         )
         self.box.add_class("workshop-clusterwizard")
-        self._load_flavors(flavor)
+        if failed is None:
+            try:
+                self._load_flavors(flavor)
+            except WorkshopError as e:
+                failed = e
+            except ovh.exceptions.APIError as e:
+                failed = api_error(e, "list the flavors")
+        if failed is not None:  # shown in the notebook, not raised into it
+            self.message.show(str(failed), kind="error")
+            self.button.disabled = True
         self.region.observe(lambda _change: self._load_flavors(self.flavor.value), names="value")
         for control in (self.name, self.region, self.version, self.flavor, self.nodes):
             control.observe(lambda _change: self._show_call(), names="value")
         self.button.on_click(lambda _button: self._on_click())
         self._show_call()
+
+    @property
+    def project(self) -> str:
+        """The Public Cloud project (looked up once, on first use)."""
+        if self._project is None:
+            self._project = mks.project(self.api)
+        return self._project
 
     def _load_flavors(self, wanted: str | None) -> None:
         path = f"/cloud/project/{self.project}/capabilities/kube/flavors"
@@ -107,7 +133,9 @@ class ClusterWizard(Widget):
 
     def _show_call(self) -> None:
         self.command.show(
-            api_call("post", f"/cloud/project/{self.project}/kube", **self.body()),
+            api_call(
+                "post", f"/cloud/project/{self._project or '{serviceName}'}/kube", **self.body()
+            ),
             label="the same in Python",
         )
 
@@ -116,6 +144,8 @@ class ClusterWizard(Widget):
             self.create()
         except WorkshopError as e:
             self.message.show(str(e), kind="error")
+        except ovh.exceptions.APIError as e:  # e.g. the API stopped answering while waiting
+            self.message.show(str(api_error(e, "create the cluster")), kind="error")
 
     def create(
         self,
