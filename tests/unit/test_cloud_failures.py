@@ -18,7 +18,7 @@ import pytest
 from tests.unit.test_cloud_fakes import NOW, World
 from tests.unit.test_cloud_runtime import FakeProcesses, settle
 from tests.unit.test_cloud_workers import FakeApi
-from workshop.cloud import poolsync, runtime
+from workshop.cloud import Emulator, poolsync, runtime
 from workshop.cloud.runtime import Runtime
 from workshop.cloud.store import NodePool, Store
 from workshop.cloud.workers import SeenNode, SeenPool
@@ -259,3 +259,17 @@ def test_a_pool_saved_mid_resize_is_resized_by_the_next_daemon(tmp_path: Path) -
     finally:
         run2.executor.shutdown(wait=True)
         run2.proxies.stop()
+
+
+def test_the_emulators_status_says_why_a_pool_is_in_error(tmp_path: Path) -> None:
+    emulator = Emulator(tmp_path)
+    store = Store(emulator.layout.state)
+    w = World(store=store)
+    cid = w.cluster(nodepool=pool_body("pool-1"))["id"]
+    w.ready(cid)
+    (pool,) = store.pools_of(cid)
+    poolsync.refused(store, pool, 'Node "x" is invalid', now=NOW)
+    store.save()
+    (info,) = emulator.status().clusters
+    assert info.status == "READY" and info.message is None
+    assert info.pool_errors == {"pool-1": 'the cluster refused this node pool: Node "x" is invalid'}

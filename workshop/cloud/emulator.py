@@ -54,6 +54,8 @@ class ClusterInfo:
     running: bool
     message: str | None = None
     """Why the cluster is in ERROR."""
+    pool_errors: dict[str, str] = field(default_factory=dict)
+    """Why each node pool in ERROR is (the cluster refused it), by pool name."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,11 @@ class Emulator:
                     nodes=len(store.nodes_of(cluster.id)),
                     running=managed.exists() and managed.is_running(),
                     message=cluster.message if cluster.status == "ERROR" else None,
+                    pool_errors={
+                        p.name: p.message or "no reason recorded"
+                        for p in store.pools_of(cluster.id)
+                        if p.status == "ERROR"
+                    },
                 )
             )
         uptime = None
