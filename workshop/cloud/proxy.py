@@ -45,6 +45,8 @@ class Endpoint:
     port: int
     blocks: list[str] = field(default_factory=list)
     server: asyncio.Server | None = None
+    connections: set[asyncio.Task[None]] = field(default_factory=set)
+    """The tasks serving its connections, held here: nothing else in the loop holds them."""
 
 
 class Proxies:
@@ -62,20 +64,18 @@ class Proxies:
 
     def stop(self) -> None:
         """Close every endpoint and connection, then the loop."""
-        servers = [e.server for e in self.endpoints.values() if e.server is not None]
+        endpoints = list(self.endpoints.values())
         self.endpoints.clear()
         if self.thread.is_alive():
-            self._run(self._shutdown(servers))
+            self._run(self._shutdown(endpoints))
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
         self.loop.close()
 
     @staticmethod
-    async def _shutdown(servers: list[asyncio.Server]) -> None:
-        for server in servers:
-            server.close()
-        for server in servers:
-            await server.wait_closed()
+    async def _shutdown(endpoints: list[Endpoint]) -> None:
+        for endpoint in endpoints:
+            await _close(endpoint)
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -104,18 +104,24 @@ class Proxies:
             log.info("cluster %s: API server reachable from %s", cluster, blocks or "anywhere")
 
     def close(self, cluster: str) -> None:
+        """Stop listening for ``cluster`` and end its connections."""
         endpoint = self.endpoints.pop(cluster, None)
-        if endpoint is not None and endpoint.server is not None:
-            self._run(self._shutdown_one(endpoint.server))
-
-    @staticmethod
-    async def _shutdown_one(server: asyncio.Server) -> None:
-        server.close()
-        await server.wait_closed()
+        if endpoint is not None:
+            self._run(_close(endpoint))
 
     async def _listen(self, endpoint: Endpoint) -> None:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._serve(endpoint, reader, writer)
+            # Python 3.11's streams hold a reader only weakly, and once the client has
+            # half-closed its side, no socket the loop watches leads back to this task: the
+            # garbage collector could destroy it while it waits for kube-apiserver's answer
+            # (the client read nothing, and the sockets were left to the GC).
+            task = asyncio.current_task()
+            assert task is not None
+            endpoint.connections.add(task)
+            try:
+                await self._serve(endpoint, reader, writer)
+            finally:
+                endpoint.connections.discard(task)
 
         endpoint.server = await asyncio.start_server(serve, self.host, endpoint.port)
 
@@ -155,6 +161,18 @@ class Proxies:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
             up_writer.close()
+
+
+async def _close(endpoint: Endpoint) -> None:
+    """Stop listening, then end the connections still open."""
+    if endpoint.server is not None:
+        endpoint.server.close()
+    tasks = list(endpoint.connections)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if endpoint.server is not None:
+        await endpoint.server.wait_closed()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
