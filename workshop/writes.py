@@ -46,25 +46,26 @@ def _reason(error: OSError, where: Path) -> str:
         return "read-only file system"
     if error.errno == errno.ENOSPC:
         return "no space left on the disk"
-    if error.errno == errno.ENOTDIR:
-        blocking = next((p for p in where.parents if p.is_file()), None)
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):  # a file where a folder should be
+        blocking = next((p for p in (where, *where.parents) if p.is_file()), None)
         if blocking is not None:
             return f"{blocking} is a file, not a folder"
     return (error.strerror or str(error)).lower()
 
 
 @contextlib.contextmanager
-def writing(path: Path | str | None = None) -> Iterator[None]:
+def writing(path: Path | str | None = None, *, anywhere: bool = False) -> Iterator[None]:
     """Turn an ``OSError`` on a file under the workshop home into a ``HomeError``.
 
     ``path`` names the file when the error does not (``shutil`` and sockets may not say).
-    Errors about files elsewhere pass unchanged: they are not the home's.
+    Errors about files elsewhere pass unchanged (they are not the home's), unless
+    ``anywhere``: a store of the home's kind that its caller placed elsewhere.
     """
     try:
         yield
     except OSError as e:
         if not e.filename and path is not None:
             e.filename = str(path)
-        if not is_under_home(e):
+        if not (anywhere or is_under_home(e)):
             raise
         raise home_error(e) from e

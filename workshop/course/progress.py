@@ -107,7 +107,8 @@ class ProgressStore:
                     mine = data.contexts.setdefault(context, {}).setdefault(lab, {})
                     for step, theirs in steps.items():
                         mine[step] = _merge(mine.get(step), theirs)
-            _write(self.path, data)
+            with writing(self.path, anywhere=True):
+                _write(self.path, data)
         return _count(incoming)
 
     @contextlib.contextmanager
@@ -118,13 +119,14 @@ class ProgressStore:
             record = steps.setdefault(step, StepProgress())
             record.updated = self._clock().isoformat(timespec="seconds")
             yield record
-            _write(self.path, data)
+            with writing(self.path, anywhere=True):
+                _write(self.path, data)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         # A notebook kernel and a terminal may record at the same time.
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with writing(lock_path):
+        with writing(lock_path, anywhere=True):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = lock_path.open("a")
         with lock:
@@ -157,19 +159,18 @@ def _load(path: Path) -> ProgressFile:
 
 
 def _write(path: Path, data: ProgressFile) -> None:
-    """Write atomically; under the workshop home a failure is a ``HomeError``."""
+    """Write atomically (callers turn an ``OSError`` into a sentence)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with writing(path):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(data.model_dump(), indent=1, sort_keys=True) + "\n")
-            tmp.replace(path)
-        except OSError as e:
-            with contextlib.suppress(OSError):  # a full disk keeps no half-written file
-                tmp.unlink()
-            if e.filename == str(tmp):
-                e.filename = str(path)  # the learner knows progress.json, not its draft
-            raise
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data.model_dump(), indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
+    except OSError as e:
+        with contextlib.suppress(OSError):  # a full disk keeps no half-written file
+            tmp.unlink()
+        if e.filename == str(tmp):
+            e.filename = str(path)  # the learner knows progress.json, not its draft
+        raise
 
 
 def _merge(mine: StepProgress | None, theirs: StepProgress) -> StepProgress:
