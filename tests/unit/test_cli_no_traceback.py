@@ -79,7 +79,7 @@ NOT_IN_STATES = {
 
 
 # Options a command needs besides its required parameters (one of two, checked in the body).
-OPTIONS = {("class", "create"): ["--learners", "2"]}
+OPTIONS: dict[tuple[str, ...], list[str]] = {("class", "create"): ["--learners", "2"]}
 
 
 @dataclass

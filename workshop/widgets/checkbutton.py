@@ -116,11 +116,13 @@ class CheckButton(Widget):
             return None
         finally:
             self.button.disabled = False
-        self._show_result(self.result)
         try:
             course.record_result(self.cluster, self.result, progress=self.store)
         except WorkshopError as e:  # the outcome stays on screen; say it is not kept
+            self._show_result(self.result, saved=False)
             self.message.show(f"{self.message.text}\nNot saved: {e}", kind="error")
+        else:
+            self._show_result(self.result)
         return self.result
 
     def _run(self, wait: float) -> StepResult:
@@ -136,7 +138,7 @@ class CheckButton(Widget):
                 bar.update(text=result.message)
                 time.sleep(0.5)
 
-    def _show_result(self, result: StepResult) -> None:
+    def _show_result(self, result: StepResult, *, saved: bool = True) -> None:
         rows = []
         for check in result.results:
             mark, colour = ("✔", "#1a7f37") if check.passed else ("✘", "#cf222e")
@@ -152,7 +154,8 @@ class CheckButton(Widget):
         self.results.value = '<div class="ws-check-results">' + "".join(rows) + "</div>"
         if result.passed:
             self.button.button_style = "success"
-            self.message.show("Step done: well done! Its progress is saved.", kind="ok")
+            also = " Its progress is saved." if saved else ""
+            self.message.show(f"Step done: well done!{also}", kind="ok")
             self.hint_button.layout.display = "none"
         elif result.undone_by:
             self.button.button_style = "info"

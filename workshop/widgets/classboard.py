@@ -25,11 +25,12 @@ class ClassBoard(Widget):
         self.message = Message()
         self.command = CommandLine(f"workshop class board {name}", label="on the projector")
         super().__init__(self.view, self.message.widget, self.command.widget)
-        self.live = LiveBoard(cluster.api, name, stuck_after=stuck_minutes * 60)
         self._debounce = Debouncer(self._render, delay=0.2)
-        self.live.on_change = lambda _board: self._debounce.trigger()
         self._claim(cluster.context, name)
+        self.live: LiveBoard | None = None
         try:
+            self.live = LiveBoard(cluster.api, name, stuck_after=stuck_minutes * 60)
+            self.live.on_change = lambda _board: self._debounce.trigger()
             self._render()
             self.live.start()
         except WorkshopError as e:  # shown in the notebook, not raised into it
@@ -37,11 +38,15 @@ class ClassBoard(Widget):
 
     @property
     def picture(self) -> Board:
+        if self.live is None:
+            raise WorkshopError(self.message.text or "the board did not start")
         return self.live.board()
 
     def _render(self) -> None:
-        self.view.value = render_html(self.live.board())
+        if self.live is not None:
+            self.view.value = render_html(self.live.board())
 
     def stop(self) -> None:
-        self.live.stop()
+        if self.live is not None:
+            self.live.stop()
         self._debounce.close()

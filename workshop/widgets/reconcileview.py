@@ -15,6 +15,7 @@ from typing import Protocol
 
 import ipywidgets
 
+from workshop.errors import WorkshopError
 from workshop.operators import Journal, Record
 from workshop.widgets import commands
 from workshop.widgets.base import CommandLine, Message, Widget
@@ -107,7 +108,12 @@ class ReconcileView(Widget):
     def start(self) -> ReconcileView:
         """Start the operator in the background (what the Start button does)."""
         if not self.operator.running:
-            self.operator.start()
+            try:
+                self.operator.start()
+            except WorkshopError as e:  # shown in the notebook, not raised into it
+                self.message.show(f"could not start: {e}", kind="error")
+                self._render()
+                return self
             self.message.show("running: it reconciles every change, below", kind="ok")
         self._render()
         return self
