@@ -310,3 +310,40 @@ def test_connect_is_part_of_the_top_level_api() -> None:
 
     assert workshop.connect is cluster.connect
     assert workshop.Cluster is cluster.Cluster
+
+
+BROKEN = {
+    "binary": (bytes(range(128, 256)), "holds binary bytes, not YAML text"),
+    "bad YAML": (b"clusters: [\n  : : {oops\n", "is not valid YAML at line 2, column 3"),
+    "a list": (b"- 1\n- 2\n", "holds a YAML list, where a kubeconfig is a mapping"),
+    "clusters: 3": (b"{clusters: 3}\n", "has a number as `clusters`, where a list belongs"),
+    "nameless": (b"contexts: [{context: {}}]\n", "has entry 1 of `contexts` without a name"),
+    "user: 5": (b"users: [{name: u, user: 5}]\n", "has user 'u' whose `user` is not a mapping"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_broken_kubeconfig_is_a_cluster_error_naming_the_file(name: str, tmp_path: Path) -> None:
+    content, said = BROKEN[name]
+    path = tmp_path / "config"
+    path.write_bytes(content)
+    with pytest.raises(ClusterError) as raised:
+        cluster.connect(kubeconfig=path)
+    assert str(raised.value).startswith(f"the kubeconfig {path} {said}")
+    assert raised.value.hint and "--kubeconfig or KUBECONFIG" in raised.value.hint
+
+
+def test_credentials_the_client_cannot_decode_are_a_cluster_error(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"client-certificate-data": "%%% not base64"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    with pytest.raises(ClusterError, match=f"cannot use the kubeconfig {path}"):
+        cluster.connect(kubeconfig=path)
