@@ -254,7 +254,13 @@ def test_reconcileview_whose_operator_cannot_start() -> None:
     assert not view.running
 
 
-def test_imageview_of_no_image_says_so_in_one_sentence(
+def test_imageview_of_no_image_shows_why(tmp_path: Path) -> None:
+    view = widgets.ImageView(tmp_path, reference="hello-web:1.0")
+    assert f"{tmp_path} is not an OCI image layout" in shown_error(view.message)
+    assert view.layers == []
+
+
+def test_a_workshop_error_raised_in_a_notebook_cell_shows_one_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from IPython.core.interactiveshell import InteractiveShell
@@ -262,7 +268,7 @@ def test_imageview_of_no_image_says_so_in_one_sentence(
     shell = InteractiveShell.instance()
     try:
         ran = shell.run_cell(  # type: ignore[no-untyped-call]
-            f"from workshop.widgets import ImageView\nImageView({str(tmp_path)!r})"
+            f"from workshop.widgets import ImageView\nImageView({str(tmp_path)!r}).summary"
         )
     finally:
         InteractiveShell.clear_instance()

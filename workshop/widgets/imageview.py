@@ -17,7 +17,8 @@ from typing import Any
 import ipywidgets
 
 from workshop.containers import oci
-from workshop.widgets.base import CommandLine, Widget
+from workshop.errors import WorkshopError
+from workshop.widgets.base import CommandLine, Message, Widget
 
 STYLE = (
     "font-family:var(--jp-code-font-family,monospace);font-size:12px;"
@@ -50,10 +51,25 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 class ImageView(Widget):
     """An image's layers, config and manifest; ``reference`` is what it is pushed as."""
 
+    layers: list[dict[str, Any]]
+    settings: dict[str, Any]
+    problems: list[str]
+    error: WorkshopError
+
     def __init__(self, layout: Path | str, *, reference: str | None = None) -> None:
-        self.image = oci.read(layout)
+        self.message = Message()
+        try:
+            self._image: oci.Image | None = oci.read(layout)
+        except WorkshopError as e:  # shown in the notebook, not raised into it
+            self._image, self.error = None, e
+            self.reference, self.layers, self.settings, self.problems = reference, [], {}, [str(e)]
+            self.message.show(str(e), kind="error")
+            self.command = CommandLine(f"crane manifest {reference or 'IMAGE'}")
+            super().__init__(self.message.widget, self.command.widget)
+            self.box.add_class("workshop-imageview")
+            return
         self.reference = reference or self.image.name
-        self.layers: list[dict[str, Any]] = [
+        self.layers = [
             {
                 "digest": layer.descriptor.digest,
                 "size": layer.descriptor.size,
@@ -63,7 +79,7 @@ class ImageView(Widget):
             for layer in self.image.layers
         ]
         settings = self.image.settings
-        self.settings: dict[str, Any] = {
+        self.settings = {
             "entrypoint": settings.get("Entrypoint") or [],
             "cmd": settings.get("Cmd") or [],
             "env": settings.get("Env") or [],
@@ -87,6 +103,13 @@ class ImageView(Widget):
         self.command = CommandLine(f"crane manifest {ref}; crane config {ref}")
         super().__init__(title, tabs, self.command.widget)
         self.box.add_class("workshop-imageview")
+
+    @property
+    def image(self) -> oci.Image:
+        """The image shown; where there was none to read, the error that said so."""
+        if self._image is None:
+            raise self.error
+        return self._image
 
     @property
     def summary(self) -> str:
