@@ -10,6 +10,7 @@ exists in the same run it is measured first and the figure is reported as a rati
 - LoadBalancer requests per second: the simulated hello app behind a LoadBalancer
   Service (3 replicas), against a plain loopback HTTP server (``python -m http.server``)
   serving a page of the same size, with the same client, a new connection per request;
+- up after the supervisor was killed with SIGKILL, against a warm restart (down, up);
 - autoscaling: an autoscaled pool going from 3 to 10 nodes for a Deployment that does
   not fit (instant profile), and until every pod of it runs.
 Nothing here asserts a time: benchmarks inform, tests decide.
@@ -21,6 +22,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -245,6 +247,21 @@ def build_times() -> dict[str, Any]:
     return found
 
 
+def crash_restart(box: Sandbox, results: dict[str, Any]) -> None:
+    """``up`` after the supervisor was killed with SIGKILL (its components get SIGTERM and
+    may still be exiting), against the warm restart measured just before."""
+    supervisor = next(c.pid for c in box.status().components if c.name == "supervisor")
+    assert supervisor is not None
+    os.kill(supervisor, signal.SIGKILL)
+    start = time.monotonic()
+    box.up()
+    took = time.monotonic() - start
+    results["up_after_supervisor_sigkill_s"] = round(took, 2)
+    results["up_after_supervisor_sigkill_vs_warm_restart"] = round(
+        took / results["warm_restart_s"], 2
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -272,6 +289,7 @@ def main() -> int:
         start = time.monotonic()
         box.up()
         results["warm_restart_s"] = round(time.monotonic() - start, 2)
+        crash_restart(box, results)
         load_balancer(box, results, Path(tmp))
         autoscale(box, results)
         box.down()

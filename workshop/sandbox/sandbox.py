@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from workshop import binaries
+from workshop import binaries, writes
 from workshop.errors import SandboxError
 from workshop.home import workshop_home
 from workshop.sandbox import api as sandbox_api
@@ -169,7 +169,7 @@ class Sandbox:
         """Start the sandbox unless it runs; wait until it is usable. True if it started."""
         say = progress or (lambda _msg: None)
         self.notices = []
-        with self._lock(say, timeout):
+        with self._writing(), self._lock(say, timeout):
             if self.is_running():
                 state = self._running_state()
                 api = self._api(state)
@@ -198,13 +198,16 @@ class Sandbox:
 
     def down(self, *, progress: Progress | None = None) -> bool:
         """Stop every process of the sandbox; keep its state. True if something ran."""
-        with self._lock(progress or (lambda _msg: None), START_TIMEOUT):
+        with (
+            self._writing(),
+            self._lock(progress or (lambda _msg: None), START_TIMEOUT),
+        ):
             return self._stop(progress)
 
     def reset(self, *, progress: Progress | None = None) -> None:
         """A fresh, empty cluster: stop, wipe etcd and logs, start again."""
         say = progress or (lambda _msg: None)
-        with self._lock(say, START_TIMEOUT):
+        with self._writing(), self._lock(say, START_TIMEOUT):
             self._stop(say)
             say("wiping the cluster's data")
             for folder in (self.layout.etcd_data, self.layout.logs, self.layout.pods):
@@ -288,6 +291,18 @@ class Sandbox:
         return self.layout.log_file(component)
 
     # -- starting --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A file of this sandbox that cannot be written (a read-only or full disk) is one
+        sentence; other errors pass unchanged."""
+        try:
+            yield
+        except OSError as e:
+            name = Path(os.fsdecode(e.filename)) if e.filename else None
+            if name is None or not name.absolute().is_relative_to(self.home.absolute()):
+                raise
+            raise writes.home_error(e) from e
 
     @contextlib.contextmanager
     def _lock(self, say: Progress, timeout: float) -> Iterator[None]:
@@ -418,10 +433,10 @@ class Sandbox:
     def _prepare(self, state: State, say: Progress) -> State:
         """Write every file the supervisor needs; return the state saved (ports may move)."""
         layout = self.layout
+        state = self._check_ports(state)  # a taken --port is said before any binary is looked for
         given = self.binaries or {}
         wanted = [n for n in binaries.SANDBOX_BINARIES if n != "registry" or self.with_registry]
         found = {name: given.get(name) or binaries.find(name) for name in wanted}
-        state = self._check_ports(state)
         for folder in (layout.logs, layout.run, layout.config, layout.etcd_data):
             folder.mkdir(parents=True, exist_ok=True)
         layout.etcd_data.chmod(0o700)

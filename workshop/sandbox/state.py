@@ -24,7 +24,7 @@ class State:
             data = json.loads(path.read_text())
             data["ports"] = Ports(**data["ports"])
             return cls(**data)
-        except (FileNotFoundError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError):  # missing, unreadable, damaged
             return None
 
     def save(self, path: Path) -> None:
