@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.leftovers"]  # nothing left behind: no process, no thread
+
 
 def kubectl_binary() -> str:
     beside = Path(sys.executable).parent / "kubectl"
