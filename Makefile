@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup binaries busybox browser lab test lint bench clean-venv
+.PHONY: setup binaries busybox browser lab test soak lint bench clean-venv
 
 setup: $(STAMP) binaries busybox
 
@@ -48,6 +48,16 @@ browser:
 TEST_WORKERS ?= 3
 test: setup lint browser
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
+
+# The suite RUNS times, each with LOAD busy CPU loops beside it (bench/soak.py): each run's
+# passes and time, the failures per test, junit XML in bench/results/soak-*/; non-zero exit
+# if any run failed. SOAK_ARGS runs a subset: make soak RUNS=5 SOAK_ARGS="tests/unit".
+RUNS ?= 10
+LOAD ?= 2
+SOAK_ARGS ?=
+soak: setup browser
+	$(BIN)/python bench/soak.py --runs $(RUNS) --load $(LOAD) -- \
+	  -n $(TEST_WORKERS) --dist loadscope $(SOAK_ARGS)
 
 # JupyterLab on notebooks/, on loopback only, with a fresh token; terminals in it get the
 # workshop's kubectl and the sandbox's kubeconfig. The emulated OVHcloud API (labs 08, 10)
