@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import select
 import socket
 import threading
 import time
@@ -200,6 +201,28 @@ def test_a_body_shorter_than_its_length_is_answered_when_the_read_times_out(
     body = assert_api_error(served.raw(data), 408)
     assert "Content-Length" in body["message"]
     assert_still_answering(served)
+
+
+def test_a_body_sent_a_byte_at_a_time_is_answered_at_the_request_deadline(
+    served: Served,
+) -> None:
+    # each byte comes within the read timeout; the request as a whole does not
+    body = b'{"accessRules":[' + b" " * 200 + b"]}"
+    with socket.create_connection((served.host, served.port), timeout=CLIENT_TIMEOUT) as sock:
+        sock.sendall(post("/1.0/auth/credential", b"", length=str(len(body))))
+        sent = 0
+        # the answer is awaited between two bytes, READ_TIMEOUT / 3 at most each time
+        while sent < len(body) and not select.select([sock], [], [], READ_TIMEOUT / 3)[0]:
+            sock.sendall(body[sent : sent + 1])
+            sent += 1
+        assert sent < len(body)  # answered before the body was whole
+        response = http.client.HTTPResponse(sock, method="POST")
+        try:
+            response.begin()
+            answer = Answer(response.status, dict(response.getheaders()), response.read())
+        finally:
+            response.close()
+    assert_api_error(answer, 408)
 
 
 def test_a_body_cut_short_by_the_client_is_a_bad_request(served: Served) -> None:

@@ -34,6 +34,7 @@ READ_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0
 """How long a kept-alive connection may wait for its next request."""
 DRAIN_TIMEOUT = 1.0
+"""How long, at most, what a refused client still sends is read and dropped."""
 DIGITS = re.compile(r"[0-9]{1,15}")
 
 App = Callable[[Request], Response]
@@ -75,6 +76,9 @@ class Handler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"
     server_version = "workshop-ovhcloud-emulator"
 
+    deadline = 0.0
+    """When the request being read must have arrived (``time.monotonic()``)."""
+
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.server.read_timeout)
@@ -95,7 +99,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # idle: no request began, none to answer
             return
         try:
-            connection.settimeout(self.server.read_timeout)
+            self.deadline = time.monotonic() + self.server.read_timeout
+            self._wait_at_most()
             self._read_and_serve()
         except Refused as e:
             self._refuse(e.error)
@@ -108,12 +113,22 @@ class Handler(BaseHTTPRequestHandler):
                 )
             )
 
+    def _wait_at_most(self) -> None:
+        """The next read waits only for what is left of the request's time: a client that
+        sends its body a byte at a time is answered at the deadline too."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        connection: socket.socket = self.connection
+        connection.settimeout(left)
+
     def _read_and_serve(self) -> None:
         self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
         if len(self.raw_requestline) > MAX_LINE:
             raise Refused(
                 protocol.http_error(414, f"The request line is longer than {MAX_LINE} bytes")
             )
+        self._wait_at_most()
         if not self.parse_request():
             return  # answered by send_error
         self._serve()
@@ -151,7 +166,15 @@ class Handler(BaseHTTPRequestHandler):
                     413, f"The body is {length} bytes long; the API reads at most {MAX_BODY}"
                 )
             )
-        body = self.rfile.read(length)
+        chunks, got = [], 0
+        while got < length:
+            self._wait_at_most()
+            chunk = self.rfile.read1(min(length - got, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        body = b"".join(chunks)
         if len(body) < length:
             raise Refused(
                 protocol.http_error(
@@ -214,9 +237,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             connection: socket.socket = self.connection
             connection.shutdown(socket.SHUT_WR)
-            connection.settimeout(DRAIN_TIMEOUT)
+            deadline = time.monotonic() + DRAIN_TIMEOUT
             left = MAX_BODY * 4
-            while left > 0 and (chunk := connection.recv(min(left, 65536))):
+            while left > 0 and (remaining := deadline - time.monotonic()) > 0:
+                connection.settimeout(remaining)
+                chunk = connection.recv(min(left, 65536))
+                if not chunk:
+                    break
                 left -= len(chunk)
         except OSError:
             pass  # the client went away: nobody is left to answer
