@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.unit.test_cloud_fakes import World
+from workshop.cloud.store import Node
 
 
 @dataclass
@@ -37,6 +38,11 @@ def setup(status: str = "READY") -> Setup:
     world.ready(cluster)
     world.store.clusters[cluster].status = status
     (pool,) = world.store.pools
+    found = world.store.pools[pool]
+    found.min = found.desired  # no node may go
+    world.store.nodes["node-1"] = Node(
+        "node-1", pool, cluster, found.project, "pool-1-node-1", "b3-8", "i-1", "READY", 0, 0
+    )
     return Setup(world, cluster, pool)
 
 
@@ -161,7 +167,8 @@ CASES: dict[str, Case] = {
         400,
     ),
     "delete an unknown pool": ("DELETE", lambda s: s.one + "/nodepool/nope", None, 404),
-    "delete a node below minNodes": ("DELETE", lambda s: s.one + "/node/nope", None, 404),
+    "delete an unknown node": ("DELETE", lambda s: s.one + "/node/nope", None, 404),
+    "delete a node below minNodes": ("DELETE", lambda s: s.one + "/node/node-1", None, 400),
     "request a consumer key, bad IPs last": (
         "POST",
         lambda s: "/auth/credential",
@@ -179,6 +186,7 @@ def views(s: Setup) -> list[Any]:
         world.ok("GET", f"{s.one}/ipRestrictions"),
         world.ok("GET", f"{s.one}/openIdConnect"),
         world.ok("GET", f"{s.one}/customization"),
+        world.ok("GET", f"{s.one}/node"),
         world.ok("GET", world.kube),
     ]
 
