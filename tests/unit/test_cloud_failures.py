@@ -35,6 +35,7 @@ class RefusingApi(FakeApi):
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         if any(ord(c) < 0x20 for c in path):
+            self.calls.append((method, path))
             raise http.client.InvalidURL(f"URL can't contain control characters. {path!r}")
         if method == "POST" and path == "/api/v1/nodes":
             if self.failures:
@@ -273,3 +274,22 @@ def test_the_emulators_status_says_why_a_pool_is_in_error(tmp_path: Path) -> Non
     (info,) = emulator.status().clusters
     assert info.status == "READY" and info.message is None
     assert info.pool_errors == {"pool-1": 'the cluster refused this node pool: Node "x" is invalid'}
+
+
+def test_a_pool_name_that_is_no_url_is_that_pools_error_with_the_crd(
+    world: tuple[World, Runtime, dict[str, FakeProcesses], list[float]],
+) -> None:
+    # the case seen: "pool\n" made every pass fail with InvalidURL (GET .../nodepools/pool\n)
+    w, run, made, _ = world
+    first = w.cluster(nodepool=pool_body("pool-1"))["id"]
+    made[first] = FakeProcesses(Path(first))
+    made[first].fake_api = RefusingApi(crd=True)
+    bad = add_bad_pool(w, first, "pool\n")
+    second = w.cluster()["id"]
+    settle(run, rounds=12)
+    assert bad.status == "ERROR"
+    assert "control characters" in (bad.message or "")
+    assert w.ok("GET", f"{w.kube}/{second}")["status"] == "READY"
+    assert "pool-1" in made[first].fake_api.pools  # the good pool was pushed all the same
+    tried = [c for c in made[first].fake_api.calls if "pool\n" in c[1]]
+    assert len(tried) == 1

@@ -9,6 +9,7 @@ cluster really is so, and not before the profile's delay.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
@@ -62,7 +63,7 @@ def permanent(error: Exception) -> bool:
     422, 403), or the object cannot even be sent (a name that is no URL)."""
     if isinstance(error, ApiError):
         return 400 <= error.status < 500 and error.status not in (404, 408, 409, 429)
-    return isinstance(error, ValueError | TypeError | KeyError)
+    return isinstance(error, ValueError | TypeError | KeyError | http.client.InvalidURL)
 
 
 class Processes(Protocol):
