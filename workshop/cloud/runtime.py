@@ -394,7 +394,7 @@ class Runtime:
         try:
             workers = Workers(managed.api())
             seen = workers.observe()
-        except (OSError, ApiError) as e:
+        except (OSError, ApiError, http.client.HTTPException) as e:
             log.info("cluster %s: cannot read its pools yet: %s", cluster, e)
             return
         with self.store.lock:
