@@ -1,9 +1,12 @@
 """The HTTP layer: bytes in, a ``Request``; ``api.answer``; a ``Response``, bytes out.
 
-Whatever arrives gets an answer in the API's JSON error shape, within ``read_timeout``:
-an unreadable request line or header, a ``Content-Length`` that is not a number, too
-big, or longer than the body that came, an unknown method. A connection is closed
-without an answer only when no byte of a request came before the idle timeout.
+Whatever arrives gets an answer in the API's JSON error shape: an unreadable request
+line or header, a ``Content-Length`` that is not a number, too big, or longer than the
+body that came, an unknown method. A request has ``read_timeout`` from its first byte
+until its body is read (each read waits at most what is left; a request line or a header
+dripped a byte at a time is bounded by their sizes instead); then it is answered 408. A
+connection is closed without an answer only when no byte of a request came before the
+idle timeout.
 
 It logs one line per call (method, path, status, time), never a header, a query string
 or a body: they carry keys, signatures and consumer-key tokens.
@@ -187,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         body = self._body()
+        connection: socket.socket = self.connection
+        connection.settimeout(self.server.read_timeout)  # for the answer, whatever is left
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         parts = urlsplit(self.path)
         request = Request(
