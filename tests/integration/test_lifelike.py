@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -340,8 +341,14 @@ spec:
   resources: {requests: {storage: 2Gi}}
 """
     kubectl("apply", "-f", "-", input=manifest)
-    time.sleep(2)
-    assert obj(kubectl, "pvc", "later")["status"]["phase"] == "Pending"  # no consumer yet
+    # the PV controller has seen the claim, and decided to wait: no consumer yet
+    wait_for(
+        lambda: any(e.startswith("WaitForFirstConsumer: ") for e in events(kubectl, "later")),
+        what="the WaitForFirstConsumer event",
+    )
+    claim = obj(kubectl, "pvc", "later")
+    assert claim["status"]["phase"] == "Pending"
+    assert "volume.kubernetes.io/selected-node" not in claim["metadata"].get("annotations", {})
     consumer = """
 apiVersion: v1
 kind: Pod
@@ -374,14 +381,15 @@ spec:
 # -- image pulls and failures -------------------------------------------------------------
 
 
-def container_state(kubectl: Kubectl, pod: str) -> dict[str, Any]:
-    statuses = obj(kubectl, "pod", pod)["status"].get("containerStatuses") or [{}]
+def container_state(kubectl: Kubectl, pod: str, ns: str = "default") -> dict[str, Any]:
+    statuses = obj(kubectl, "pod", pod, "-n", ns)["status"].get("containerStatuses") or [{}]
     state: dict[str, Any] = statuses[0]
     return state
 
 
-def events(kubectl: Kubectl, pod: str) -> list[str]:
-    found = obj(kubectl, "events", "--field-selector", f"involvedObject.name={pod}")["items"]
+def events(kubectl: Kubectl, pod: str, ns: str = "default") -> list[str]:
+    selector = f"involvedObject.name={pod}"
+    found = obj(kubectl, "events", "-n", ns, "--field-selector", selector)["items"]
     return [f"{e['reason']}: {e['message']}" for e in found]
 
 
@@ -413,26 +421,76 @@ def test_an_unknown_image_ends_in_image_pull_back_off(kubectl: Kubectl) -> None:
     assert "ImagePullBackOff" in shown or "ErrImagePull" in shown
 
 
-def test_a_crashing_container_loops_with_a_growing_back_off(kubectl: Kubectl) -> None:
-    kubectl("run", "crasher", "--image=busybox", "--", "sh", "-c", "echo about to fail; exit 1")
-    back_offs = set()
+@contextmanager
+def watching(kubectl: Kubectl, path: str, seconds: int = 120) -> Iterator[Iterator[dict[str, Any]]]:
+    """Every change of the objects at ``path``, in order: a watch misses none of them.
 
-    def crashed_thrice() -> bool:
-        status = container_state(kubectl, "crasher")
-        waiting = status.get("state", {}).get("waiting", {})
-        if waiting.get("reason") == "CrashLoopBackOff":
-            back_offs.add(waiting["message"].split()[1])
-        return status.get("restartCount", 0) >= 3
+    The API server ends the watch after ``seconds``: that is the deadline.
+    """
+    process = subprocess.Popen(
+        [
+            kubectl_binary(),
+            f"--kubeconfig={kubectl.kubeconfig}",
+            "get",
+            "--raw",
+            f"{path}&watch=true&timeoutSeconds={seconds}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+    )
+    assert process.stdout is not None
+    try:
+        yield (json.loads(line) for line in process.stdout)
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
 
-    wait_for(crashed_thrice, timeout=90, what="three restarts")
-    status = container_state(kubectl, "crasher")
+
+def test_a_crashing_container_loops_with_a_growing_back_off(kubectl: Kubectl, ns: str) -> None:
+    created = json.loads(
+        kubectl(
+            "run",
+            "crasher",
+            "-n",
+            ns,
+            "--image=busybox",
+            "-o",
+            "json",
+            "--",
+            "sh",
+            "-c",
+            "echo about to fail; exit 1",
+        )
+    )
+    since = created["metadata"]["resourceVersion"]
+    back_offs: dict[int, str] = {}  # restartCount -> the back-off its CrashLoopBackOff said
+    path = f"/api/v1/namespaces/{ns}/pods?fieldSelector=metadata.name%3Dcrasher"
+    path += f"&resourceVersion={since}"
+    with watching(kubectl, path) as changes:
+        for change in changes:
+            if change["type"] == "ERROR":
+                pytest.fail(f"the watch failed: {change['object'].get('message')}")
+            status = (change["object"].get("status", {}).get("containerStatuses") or [{}])[0]
+            waiting = status.get("state", {}).get("waiting", {})
+            if waiting.get("reason") == "CrashLoopBackOff":
+                back_offs[status["restartCount"]] = waiting["message"].split()[1]
+            if len(back_offs) >= 5:
+                break
+    # the instant profile's back-off: 1s, doubling each time, up to 8s
+    assert back_offs == {1: "1s", 2: "2s", 3: "4s", 4: "8s", 5: "8s"}, back_offs
+    status = container_state(kubectl, "crasher", ns)
     assert status["lastState"]["terminated"]["exitCode"] == 1
     assert status["lastState"]["terminated"]["reason"] == "Error"
-    assert {"1s", "2s"} <= back_offs, back_offs  # the instant profile's back-off doubles
-    assert "about to fail" in kubectl("logs", "crasher", "--previous")
-    assert any(
-        e.startswith("BackOff: Back-off restarting failed container")
-        for e in events(kubectl, "crasher")
+    assert "about to fail" in kubectl("logs", "crasher", "-n", ns, "--previous")
+    # events are written beside the status, as the kubelet does: wait for them
+    wait_for(
+        lambda: any(
+            e.startswith("BackOff: Back-off restarting failed container")
+            for e in events(kubectl, "crasher", ns)
+        ),
+        what="the BackOff event",
     )
 
 
