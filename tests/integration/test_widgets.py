@@ -7,7 +7,6 @@ through their Python API (what a click would do), no browser involved.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -49,8 +48,12 @@ def test_cluster_view_follows_pods_onto_nodes_and_shows_pending_ones(
         )
         pic = view.wait_until(lambda p: len(p.unscheduled) == 1, timeout=30, what="a pending pod")
         assert pic.unscheduled[0].name == "stuck" and pic.unscheduled[0].state == "pending"
-        time.sleep(0.5)  # let the debounced render catch up
-        page = view.html
+        # wait_until flushed the render, unless the debouncer's thread was drawing: the page
+        page = wait_until(
+            lambda: view.html if 'class="ws-unscheduled"' in view.html else None,
+            timeout=10,
+            what="the page to show the pending pod",
+        )
         assert page.count('class="ws-node"') == 3
         assert page.count('data-state="ready"') == 3 and 'class="ws-unscheduled"' in page
         victim = pic.nodes[0].pods[0].name if pic.nodes[0].pods else pic.pods[0].name
