@@ -1,0 +1,96 @@
+"""One component of the sandbox killed with SIGKILL in the middle of writes: the supervisor
+restarts it by itself, no acknowledged write is lost, and the workload comes back."""
+
+from __future__ import annotations
+
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Kubectl
+from tests.integration import crashkit
+from workshop.sandbox import Sandbox, pki
+
+pytestmark = pytest.mark.integration
+
+COMPONENTS = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "registry",
+    "addons",
+]
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    sandbox = Sandbox(tmp_path_factory.mktemp("crash-home"), nodes=1, profile="instant")
+    sandbox.up()
+    try:
+        crashkit.deploy_workload(Kubectl(sandbox.kubeconfig))
+        yield sandbox
+    finally:
+        sandbox.down()
+
+
+def registry_answers(box: Sandbox) -> bool:
+    context = ssl.create_default_context(cafile=str(pki.Pki(box.layout.pki).ca_cert))
+    try:
+        url = f"https://{box.registry_host()}/v2/"
+        with urllib.request.urlopen(url, context=context, timeout=5):
+            return True
+    except urllib.error.HTTPError as e:
+        return e.code == 401  # it answers, and asks for the login
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_a_killed_component_comes_back_by_itself(box: Sandbox, component: str) -> None:
+    kubectl = Kubectl(box.kubeconfig)
+    before = crashkit.pids(box)
+    with crashkit.Writer(box, f"w-{component}") as writer:
+        writer.wait_for(20)
+        crashkit.kill(before[component])
+
+        def restarted() -> bool:
+            now = {c.name: c for c in box.status().components}
+            c = now[component]
+            return bool(c.pid and c.pid != before[component] and c.state == "running")
+
+        crashkit.until(f"the supervisor to restart {component}", restarted)
+        writer.wait_for(20)  # writes go through again
+    assert writer.lost(kubectl) == set()
+    status = box.status()
+    assert status.running
+    assert {c.name: c.restarts for c in status.components}[component] >= 1
+    # every other component kept its process (the supervisor restarts only what died)
+    others = {k: v for k, v in crashkit.pids(box).items() if k != component}
+    assert others == {k: v for k, v in before.items() if k != component}
+    # `up` sees a running sandbox and leaves it alone
+    assert box.up() is False
+    replicas = 3 if COMPONENTS.index(component) % 2 else 2
+    crashkit.workload_serves(box, kubectl, replicas=replicas)
+    if component == "registry":
+        crashkit.until("the registry to answer", lambda: registry_answers(box))
+
+
+def test_a_restarted_kwok_drives_new_pods_at_once(box: Sandbox) -> None:
+    """kwok killed: the supervisor frees its node leases before the new kwok runs."""
+    kubectl = Kubectl(box.kubeconfig)
+    log: Path = box.log_file("supervisor")
+    seen = log.read_text().count("released")
+    crashkit.kill(crashkit.pids(box)["kwok"])
+    crashkit.until(
+        "the leases to be released", lambda: log.read_text().count("released") > seen, timeout=30
+    )
+    kubectl("run", "after-kwok", "--image=nginx", "-n", crashkit.NAMESPACE)
+    kubectl("wait", "--for=condition=Ready", "pod/after-kwok", "-n", crashkit.NAMESPACE,
+            "--timeout=90s")  # fmt: skip
+    kubectl("delete", "pod", "after-kwok", "-n", crashkit.NAMESPACE, "--wait=false")
