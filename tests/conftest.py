@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +50,33 @@ class Kubectl:
 
     def __call__(self, *args: str, **kw: object) -> str:
         return self.run(*args, **kw).stdout  # type: ignore[arg-type]
+
+    @contextmanager
+    def watch(self, path: str, seconds: int = 120) -> Iterator[Iterator[dict[str, Any]]]:
+        """Every change of the objects at ``path`` (an API path with its query), in order.
+
+        A watch misses none of them, where polling a state that moves can miss a step on
+        a busy machine. kube-apiserver ends it after ``seconds``: that is the deadline.
+        """
+        process = subprocess.Popen(
+            [
+                kubectl_binary(),
+                f"--kubeconfig={self.kubeconfig}",
+                "get",
+                "--raw",
+                f"{path}&watch=true&timeoutSeconds={seconds}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+        )
+        assert process.stdout is not None
+        try:
+            yield (json.loads(line) for line in process.stdout)
+        finally:
+            process.terminate()
+            process.wait(10)
+            process.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -421,33 +420,6 @@ def test_an_unknown_image_ends_in_image_pull_back_off(kubectl: Kubectl) -> None:
     assert "ImagePullBackOff" in shown or "ErrImagePull" in shown
 
 
-@contextmanager
-def watching(kubectl: Kubectl, path: str, seconds: int = 120) -> Iterator[Iterator[dict[str, Any]]]:
-    """Every change of the objects at ``path``, in order: a watch misses none of them.
-
-    The API server ends the watch after ``seconds``: that is the deadline.
-    """
-    process = subprocess.Popen(
-        [
-            kubectl_binary(),
-            f"--kubeconfig={kubectl.kubeconfig}",
-            "get",
-            "--raw",
-            f"{path}&watch=true&timeoutSeconds={seconds}",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
-    )
-    assert process.stdout is not None
-    try:
-        yield (json.loads(line) for line in process.stdout)
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stdout.close()
-
-
 def test_a_crashing_container_loops_with_a_growing_back_off(kubectl: Kubectl, ns: str) -> None:
     created = json.loads(
         kubectl(
@@ -468,7 +440,7 @@ def test_a_crashing_container_loops_with_a_growing_back_off(kubectl: Kubectl, ns
     back_offs: dict[int, str] = {}  # restartCount -> the back-off its CrashLoopBackOff said
     path = f"/api/v1/namespaces/{ns}/pods?fieldSelector=metadata.name%3Dcrasher"
     path += f"&resourceVersion={since}"
-    with watching(kubectl, path) as changes:
+    with kubectl.watch(path) as changes:
         for change in changes:
             if change["type"] == "ERROR":
                 pytest.fail(f"the watch failed: {change['object'].get('message')}")

@@ -180,24 +180,24 @@ def test_cli_up_prints_the_export_line_last(tmp_path: Path) -> None:
 
 
 def test_lifelike_pods_go_through_container_creating(tmp_path: Path) -> None:
-    import time
-
     with Sandbox(tmp_path, nodes=1, profile="lifelike") as box:
         kubectl = Kubectl(box.kubeconfig)
-        kubectl("run", "slow", "--image=nginx")
+        created = json.loads(kubectl("run", "slow", "--image=nginx", "-o", "json"))
         seen: list[tuple[str, str]] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            pod = json.loads(kubectl("get", "pod", "slow", "-o", "json"))
-            statuses = pod["status"].get("containerStatuses") or [{}]
-            state = statuses[0].get("state", {})
-            reason = state.get("waiting", {}).get("reason") or next(iter(state), "none")
-            step = (pod["status"].get("phase", ""), reason)
-            if not seen or seen[-1] != step:
-                seen.append(step)
-            if step == ("Running", "running"):
-                break
-            time.sleep(0.1)
+        path = "/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dslow"
+        with kubectl.watch(
+            f"{path}&resourceVersion={created['metadata']['resourceVersion']}"
+        ) as changes:
+            for change in changes:  # every state the pod goes through, none missed
+                pod = change["object"]
+                statuses = pod["status"].get("containerStatuses") or [{}]
+                state = statuses[0].get("state", {})
+                reason = state.get("waiting", {}).get("reason") or next(iter(state), "none")
+                step = (pod["status"].get("phase", ""), reason)
+                if not seen or seen[-1] != step:
+                    seen.append(step)
+                if step == ("Running", "running"):
+                    break
         assert ("Pending", "ContainerCreating") in seen, seen
         assert seen[-1] == ("Running", "running"), seen
         assert seen.index(("Pending", "ContainerCreating")) < len(seen) - 1
