@@ -91,8 +91,10 @@ class Autoscaler(Controller):
         self.last_scan = time.monotonic()
         pods, nodes = self.pods.items(), self.nodes.items()
         pending = [p for p in pods if starved(p)]
-        self._scale_up(groups, nodes, pods, pending)
-        if not pending:
+        if not self._scale_up(groups, nodes, pods, pending):
+            # Pods no pool can hold (NotTriggerScaleUp) keep no other pool from shrinking,
+            # as with the real cluster autoscaler; pods a node will take, now or once it
+            # joins, do: their node must not go first.
             for pool in groups:
                 self._scale_down(pool, nodes, pods)
         return self.settings.autoscaler_scan_seconds
@@ -105,15 +107,16 @@ class Autoscaler(Controller):
         nodes: list[dict[str, Any]],
         pods: list[dict[str, Any]],
         pending: list[dict[str, Any]],
-    ) -> None:
+    ) -> bool:
+        """Grow the pools the pending pods need; whether any of them has a node coming."""
         usable = [
             scaling.shape_of(n, pods)
             for n in nodes
             if pools.settled(n) and not pools.marked(n) and not n["spec"].get("unschedulable")
         ]
-        pending = scaling.unplaceable(pending, usable)
-        if not pending:
-            return
+        left = scaling.unplaceable(pending, usable)
+        if not left:
+            return bool(pending)  # they fit on nodes already there
         by_name = {p["metadata"]["name"]: p for p in groups}
         shapes = [
             scaling.Group(
@@ -125,8 +128,8 @@ class Autoscaler(Controller):
             )
             for name, pool in sorted(by_name.items())
         ]
-        decisions, refused = scaling.plan_scale_up(pending, shapes)
-        by_key = {scaling.key(p): p for p in pending}
+        decisions, refused = scaling.plan_scale_up(left, shapes)
+        by_key = {scaling.key(p): p for p in left}
         for decision in decisions:
             group, pool = decision.group, by_name[decision.group.name]
             self._set_desired(pool, decision.target)
@@ -152,6 +155,7 @@ class Autoscaler(Controller):
         for pod_key, reason in refused.items():
             said = f"pod didn't trigger scale-up: {reason}"
             self._tell(by_key[pod_key], "NotTriggerScaleUp", said)
+        return len(refused) < len(pending)
 
     def _tell(self, pod: dict[str, Any], reason: str, message: str) -> None:
         """An event on a pod, once per message (the scan repeats; the news does not)."""

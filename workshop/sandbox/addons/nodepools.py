@@ -106,6 +106,8 @@ class NodePools(Controller):
     ) -> float | None:
         name, spec = pool["metadata"]["name"], pool["spec"]
         desired = spec["desiredNodes"]
+        if len(mine) > desired:
+            nodes = self._read_members(name, nodes)
         booting = self.booting.setdefault(name, {})
         while booting and len(mine) + len(booting) > desired:  # shrunk while booting
             booting.pop(max(booting))
@@ -162,6 +164,17 @@ class NodePools(Controller):
             pool, "NodePool", "NodeCreated", f"Node {name} created ({spec['flavor']}, {ip})"
         )
         self.log.info("%s: node %s created", pool["metadata"]["name"], name)
+
+    def _read_members(self, pool: str, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``nodes`` with the pool's own read from kube-apiserver, not from the cache.
+
+        The autoscaler marks the node it removes, then lowers ``desiredNodes``: two watches,
+        and ours of the nodes may not show the mark yet when the pool's change arrives. Read
+        now, the node it chose goes, never another one whose pods it did not evict.
+        """
+        found = call(self.kube.core.list_node, label_selector=f"{node_specs.POOL_LABEL}={pool}")
+        mine = {n["metadata"]["name"] for n in pools.members(pool, nodes)}
+        return [n for n in nodes if n["metadata"]["name"] not in mine] + list(found["items"])
 
     def _drain(self, pool: dict[str, Any], node_name: str) -> None:
         """Cordon, evict the pods (PodDisruptionBudgets permitting), delete once empty."""
