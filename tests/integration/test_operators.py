@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -206,10 +207,12 @@ def test_the_operator_runs_a_key_value_store_from_birth_to_cleanup(
 
         # restart: what changed while the operator was down is caught up on at start
         operator.stop()
+        # stopped: none of its threads runs any more, so nothing can recreate what goes
+        running = [t.name for t in threading.enumerate() if t.name.startswith(f"{operator.name}-")]
+        assert running == [], running
         kubectl("delete", "service", "demo", "-n", ns)
         kubectl("scale", "keyvaluestore/demo", "--replicas=2", "-n", ns)
-        time.sleep(1)
-        assert api.get("v1", "Service", "demo", ns) is None, "nobody recreates it while stopped"
+        assert api.get("v1", "Service", "demo", ns) is None
         operator = start(form, cluster, ns)
         wait_for("the Service back after the restart", lambda: api.get("v1", "Service", "demo", ns))
         wait_for(
