@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.unit.test_cloud_fakes import NOW, World
 from tests.unit.test_cloud_runtime import FakeProcesses, settle
 from tests.unit.test_cloud_workers import FakeApi
+from workshop.cli import cli
 from workshop.cloud import Emulator, poolsync, runtime
 from workshop.cloud.runtime import Runtime
 from workshop.cloud.store import NodePool, Store
@@ -274,6 +276,10 @@ def test_the_emulators_status_says_why_a_pool_is_in_error(tmp_path: Path) -> Non
     (info,) = emulator.status().clusters
     assert info.status == "READY" and info.message is None
     assert info.pool_errors == {"pool-1": 'the cluster refused this node pool: Node "x" is invalid'}
+    # `workshop cloud status` says it too (stopped emulator: exit 3, after the report)
+    shown = CliRunner().invoke(cli, ["cloud", "status"], env={"WORKSHOP_HOME": str(tmp_path)})
+    assert shown.exit_code == 3, shown.output
+    assert "node pool pool-1 of" in shown.output and 'Node "x" is invalid' in shown.output
 
 
 def test_a_pool_name_that_is_no_url_is_that_pools_error_with_the_crd(

@@ -109,6 +109,11 @@ def status() -> None:
     for c in st.clusters:
         if c.message:
             out.print(f"[red]{c.name} is in ERROR:[/] {c.message}")
+        for pool, reason in sorted(c.pool_errors.items()):
+            out.print(
+                f"[red]node pool {pool} of {c.name} is in ERROR:[/] {reason} "
+                "(a new PUT of the pool tries again)"
+            )
     if not st.running:
         raise SystemExit(3)
 
