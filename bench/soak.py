@@ -77,9 +77,11 @@ def one_run(number: int, args: list[str], *, load: int, out: Path, timeout: floa
             try:
                 returncode = tests.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(tests.pid, signal.SIGKILL)  # pytest and what it started
-                tests.wait()
                 returncode = -1
+            finally:  # also on Ctrl-C: pytest runs in a session of its own
+                if tests.poll() is None:
+                    os.killpg(tests.pid, signal.SIGKILL)  # pytest and what it started
+                    tests.wait()
     finally:
         for burner in burners:
             burner.kill()
