@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,16 @@ import pytest
 
 from workshop.sandbox import processes
 from workshop.sandbox.layout import Layout
+
+
+def exec_done(pid: int, marker: str, timeout: float = 30.0) -> bool:
+    """Wait until ``pid``'s command line shows ``marker`` (the child has exec'd)."""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 @pytest.fixture
@@ -60,12 +71,8 @@ def orphan(layout: Layout, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 def test_leftovers_are_found_and_ended_even_when_they_ignore_sigterm(
     layout: Layout, orphan: subprocess.Popen[bytes]
 ) -> None:
-    found: list[int] = []
-    for _ in range(200):  # the child execs the script: wait until /proc shows its argv
-        found = processes.leftovers(layout)
-        if found:
-            break
-        orphan.poll()
+    assert exec_done(orphan.pid, "kube-scheduler")
+    found = processes.leftovers(layout)
     assert found == [orphan.pid]
     killed = processes.end(found, grace=0.2)
     assert killed == [orphan.pid]  # it ignored SIGTERM: SIGKILL ended it
@@ -76,6 +83,8 @@ def test_leftovers_are_found_and_ended_even_when_they_ignore_sigterm(
 def test_alive_needs_the_marker_and_a_live_process() -> None:
     with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as proc:
         try:
+            # until the child has exec'd, /proc shows the parent's command line
+            assert exec_done(proc.pid, "time.sleep")
             assert processes.alive(proc.pid, "time.sleep")
             assert not processes.alive(proc.pid, "workshop.sandbox.supervisor")
             assert processes.rss(proc.pid)
