@@ -164,7 +164,9 @@ def status() -> None:
     if registry:
         out.print(f"registry:   https://{registry} (images and Helm charts)")
     if st.etcd_url:
-        out.print(f"etcd:       {st.etcd_url} (no TLS, no authentication: loopback only)")
+        etcd = Sandbox().etcd()
+        cert = f": {etcd.cert}" if etcd else ""
+        out.print(f"etcd:       {st.etcd_url} (TLS, client certificates of etcd's CA only{cert})")
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:
