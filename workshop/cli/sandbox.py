@@ -164,9 +164,10 @@ def status() -> None:
     if registry:
         out.print(f"registry:   https://{registry} (images and Helm charts)")
     if st.etcd_url:
+        out.print(f"etcd:       {st.etcd_url} (TLS, client certificates of etcd's CA only)")
         etcd = Sandbox().etcd()
-        cert = f": {etcd.cert}" if etcd else ""
-        out.print(f"etcd:       {st.etcd_url} (TLS, client certificates of etcd's CA only{cert})")
+        if etcd:
+            out.print(f"            etcd client certificate: {etcd.cert}", soft_wrap=True)
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:
