@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import Kubectl
 from workshop.sandbox import Sandbox, components, pki
+from workshop.sandbox.state import State
 
 pytestmark = pytest.mark.integration
 
@@ -183,7 +184,7 @@ def test_every_key_and_certificate_is_the_users_alone(box: Sandbox) -> None:
 
 
 def test_exec_shows_no_variable_of_the_instructors_environment(
-    box: Sandbox, kubectl: Kubectl
+    box: Sandbox, kubectl: Kubectl, secret_key: str
 ) -> None:
     kubectl(
         "run", "shell", "-n", NS, "--image=busybox", "--restart=Always", "--",
@@ -230,3 +231,32 @@ def test_an_older_sandboxs_pki_gets_etcds_certificates_on_up(
     assert b"in-etcd" in read(box, secret_key, etcd.ssl_context())
     word = kubectl("get", "secret", "plain", "-n", NS, "-o", "jsonpath={.data.word}")
     assert base64.b64decode(word) == b"in-etcd"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,  # the port answered the pod's log
+    reason="kwok v0.8.0 cannot ask for client certificates: Server.Run "
+    "(pkg/kwok/server/server.go) serves TLS with no ClientCAs and plain HTTP on the same port",
+)
+def test_kwoks_kubelet_port_refuses_a_request_without_a_certificate(
+    box: Sandbox, kubectl: Kubectl, secret_key: str
+) -> None:
+    kubectl(
+        "run", "talker", "-n", NS, "--image=busybox", "--restart=Always", "--",
+        "sh", "-c", "echo said-only-to-the-api-server; sleep 3600",
+    )  # fmt: skip
+    kubectl("wait", "--for=condition=Ready", "-n", NS, "pod/talker", "--timeout=60s")
+    state = State.load(box.layout.state_file)
+    assert state is not None
+    path = f"/containerLogs/{NS}/talker/talker"
+    connection = http.client.HTTPConnection("127.0.0.1", state.ports.kwok, timeout=10)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        page = answer.read()
+    except OSError:
+        return  # refused: what a kubelet that requires a client certificate does
+    finally:
+        connection.close()
+    assert answer.status in (401, 403) and b"said-only" not in page, (answer.status, page[:200])
