@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import stat
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from workshop.errors import SandboxError
 from workshop.sandbox import components, kwokconfig, nodes, pki, ports
 from workshop.sandbox.layout import Layout
+from workshop.sandbox.sandbox import EtcdClient
 
 PORTS = components.Ports(apiserver=16443, etcd=12379, etcd_peer=12380, kwok=10250, registry=15000)
 
@@ -343,3 +345,19 @@ def test_a_pki_folder_of_an_older_sandbox_gets_etcds_certificates(tmp_path: Path
     etcd_ca = x509.load_pem_x509_certificate(keys.etcd_ca_cert.read_bytes())
     client = x509.load_pem_x509_certificate(keys.cert("apiserver-etcd-client").read_bytes())
     client.verify_directly_issued_by(etcd_ca)
+
+
+def test_an_etcd_client_without_its_certificate_says_to_run_up(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=[])
+    client = EtcdClient(
+        "https://127.0.0.1:12379",
+        keys.etcd_ca_cert,
+        keys.cert("etcd-client"),
+        keys.key("etcd-client"),
+    )
+    assert client.ssl_context().verify_mode == ssl.CERT_REQUIRED
+    keys.key("etcd-client").unlink()
+    with pytest.raises(SandboxError, match=r"etcd-client\.key") as info:
+        client.ssl_context()
+    assert "workshop sandbox up" in (info.value.hint or "")

@@ -95,6 +95,14 @@ class EtcdClient:
 
     def ssl_context(self) -> ssl.SSLContext:
         """Trust etcd's CA and present the workshop's etcd client certificate."""
+        missing = [f.name for f in (self.ca, self.cert, self.key) if not f.exists()]
+        if missing:
+            # a sandbox started by an older workshop: its next `up` writes them
+            raise SandboxError(
+                f"etcd's client certificate is missing ({', '.join(missing)} in {self.ca.parent})",
+                component="etcd",
+                hint="run `workshop sandbox up`: it writes the missing certificates",
+            )
         context = ssl.create_default_context(cafile=str(self.ca))
         context.load_cert_chain(str(self.cert), str(self.key))
         return context
