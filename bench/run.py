@@ -72,6 +72,7 @@ def apiserver_only(home: Path) -> float:
     )
     layout.etcd_data.mkdir(parents=True, exist_ok=True)
     layout.etcd_data.chmod(0o700)
+    layout.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
     procs = []
     start = time.monotonic()
     try:
@@ -79,7 +80,7 @@ def apiserver_only(home: Path) -> float:
             procs.append(
                 subprocess.Popen(
                     comp.argv,
-                    env={**os.environ, **comp.env},
+                    env=dict(comp.env),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )

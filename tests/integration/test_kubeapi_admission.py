@@ -119,11 +119,15 @@ def test_the_sandbox_etcd_holds_a_secret_in_clear(sandbox: Any, cluster: Cluster
         },
         namespace=NS,
     )
-    etcd = sandbox.status().etcd_url
-    assert etcd.startswith("http://127.0.0.1:")
+    etcd = sandbox.etcd()  # TLS, with the sandbox's etcd client certificate
+    assert etcd.url == sandbox.status().etcd_url and etcd.url.startswith("https://127.0.0.1:")
     key = base64.b64encode(f"/registry/secrets/{NS}/plain".encode()).decode()
-    request = urllib.request.Request(f"{etcd}/v3/kv/range", data=json.dumps({"key": key}).encode())
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(
+        f"{etcd.url}/v3/kv/range", data=json.dumps({"key": key}).encode()
+    )
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=etcd.ssl_context())
+    )
     with opener.open(request, timeout=10) as answer:
         stored = base64.b64decode(json.load(answer)["kvs"][0]["value"])
     assert stored.startswith(b"k8s\x00")  # protobuf, not k8s:enc:...: no encryption at rest

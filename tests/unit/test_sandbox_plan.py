@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import stat
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from workshop.errors import SandboxError
 from workshop.sandbox import components, kwokconfig, nodes, pki, ports
 from workshop.sandbox.layout import Layout
+from workshop.sandbox.sandbox import EtcdClient
 
 PORTS = components.Ports(apiserver=16443, etcd=12379, etcd_peer=12380, kwok=10250, registry=15000)
 
@@ -32,8 +34,8 @@ def flags(component: components.Component) -> dict[str, str]:
 def test_everything_listens_on_loopback_by_default(tmp_path: Path) -> None:
     p = plan(tmp_path)
     assert flags(p["kube-apiserver"])["bind-address"] == "127.0.0.1"
-    assert flags(p["etcd"])["listen-client-urls"] == "http://127.0.0.1:12379"
-    assert flags(p["etcd"])["listen-peer-urls"] == "http://127.0.0.1:12380"
+    assert flags(p["etcd"])["listen-client-urls"] == "https://127.0.0.1:12379"
+    assert flags(p["etcd"])["listen-peer-urls"] == "https://127.0.0.1:12380"
     assert flags(p["kwok"])["server-address"] == "127.0.0.1:10250"
     # controller-manager and scheduler serve nothing at all
     assert flags(p["kube-controller-manager"])["secure-port"] == "0"
@@ -44,6 +46,50 @@ def test_etcd_stays_on_loopback_even_when_the_api_is_shared(tmp_path: Path) -> N
     p = plan(tmp_path, bind="192.0.2.10")
     assert flags(p["kube-apiserver"])["bind-address"] == "192.0.2.10"
     assert "127.0.0.1" in flags(p["etcd"])["listen-client-urls"]
+
+
+def test_etcd_answers_only_clients_with_a_certificate_of_its_own_ca(tmp_path: Path) -> None:
+    p = plan(tmp_path)
+    etcd, apiserver = flags(p["etcd"]), flags(p["kube-apiserver"])
+    for side in ("", "peer-"):
+        assert etcd[f"{side}client-cert-auth"] == "true"
+        assert etcd[f"{side}trusted-ca-file"] == str(tmp_path / "sandbox/pki/etcd-ca.crt")
+        assert etcd[f"{side}cert-file"] == str(tmp_path / "sandbox/pki/etcd-server.crt")
+        assert etcd[f"{side}key-file"] == str(tmp_path / "sandbox/pki/etcd-server.key")
+    for url in ("advertise-client-urls", "initial-advertise-peer-urls", "initial-cluster"):
+        assert "http://" not in etcd[url]
+    assert apiserver["etcd-servers"] == "https://127.0.0.1:12379"
+    assert apiserver["etcd-cafile"] == etcd["trusted-ca-file"]
+    assert apiserver["etcd-certfile"].endswith("/apiserver-etcd-client.crt")
+    assert apiserver["etcd-keyfile"].endswith("/apiserver-etcd-client.key")
+
+
+def test_no_component_gets_the_callers_environment(tmp_path: Path) -> None:
+    caller = {
+        "OVH_APPLICATION_SECRET": "s3cret",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "PATH": "/home/instructor/bin:/usr/bin",
+        "HOME": "/home/instructor",
+        "PYTHONPATH": "/src/workshop",
+    }
+    found = {n: Path(f"/opt/bin/{n}") for n in ("etcd", "kube-apiserver", "registry")}
+    found |= {n: Path(f"/opt/bin/{n}") for n in ("kube-controller-manager", "kube-scheduler")}
+    found["kwok"] = Path("/opt/bin/kwok")
+    exec_dir = tmp_path / "exec"
+    planned = components.control_plane(
+        Layout(tmp_path), binaries=found, ports=PORTS, exec_dir=exec_dir, caller_env=caller
+    )
+    assert len(planned) == 7
+    for component in planned:
+        env = component.env
+        assert env["PATH"] == components.PATH
+        assert env["LANG"] == env["LC_ALL"] == "C.UTF-8"
+        assert "OVH_APPLICATION_SECRET" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+        scratch = exec_dir if component.name == "kwok" else tmp_path / "sandbox/tmp"
+        assert env["HOME"] == env["TMPDIR"] == str(scratch)
+        passed = {k for k, v in caller.items() if env.get(k) == v}
+        # the add-ons import the workshop package the caller planned them with
+        assert passed == ({"PYTHONPATH"} if component.name == "addons" else set())
 
 
 def test_apiserver_has_tls_rbac_and_admission(tmp_path: Path) -> None:
@@ -212,8 +258,9 @@ def test_certificates(tmp_path: Path) -> None:
     assert (
         admin.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:masters"
     )
-    assert stat.S_IMODE(keys.key("admin").stat().st_mode) == 0o600
-    assert stat.S_IMODE(keys.ca_key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys.root.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in keys.files()} == {0o600}
+    assert sorted(keys.root.iterdir()) == sorted(keys.files())
     # a second call keeps the existing CA (kubeconfigs stay valid)
     before = keys.ca_cert.read_bytes()
     pki.ensure(keys, hosts=[])
@@ -256,3 +303,61 @@ def test_picked_ports_are_free_and_distinct() -> None:
     chosen = ports.pick(4)
     assert len(set(chosen)) == 4
     assert all(ports.is_free(p) for p in chosen)
+
+
+def test_etcd_has_a_ca_of_its_own(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=["192.0.2.7"])
+    etcd_ca = x509.load_pem_x509_certificate(keys.etcd_ca_cert.read_bytes())
+    cluster_ca = x509.load_pem_x509_certificate(keys.ca_cert.read_bytes())
+    assert etcd_ca.subject != cluster_ca.subject
+    for name in ("etcd-server", "apiserver-etcd-client", "etcd-client"):
+        x509.load_pem_x509_certificate(keys.cert(name).read_bytes()).verify_directly_issued_by(
+            etcd_ca
+        )
+    # the cluster's client certificates (and any signed for a CSR) do not open etcd
+    admin = x509.load_pem_x509_certificate(keys.cert("admin").read_bytes())
+    with pytest.raises(ValueError):
+        admin.verify_directly_issued_by(etcd_ca)
+    server = x509.load_pem_x509_certificate(keys.cert("etcd-server").read_bytes())
+    san = server.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "::1"}
+    usage = server.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
+    assert {u.dotted_string for u in usage} == {"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}
+
+
+def test_a_pki_folder_of_an_older_sandbox_gets_etcds_certificates(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=[])
+    # as written before etcd had TLS: no etcd files, certificates readable by everyone
+    for name in ("etcd-ca", "etcd-server", "apiserver-etcd-client", "etcd-client"):
+        keys.cert(name).unlink()
+        keys.key(name).unlink()
+    for path in keys.root.iterdir():
+        if path.suffix in (".crt", ".pub"):
+            path.chmod(0o644)
+    kept = {f: f.read_bytes() for f in keys.root.iterdir()}
+    assert not keys.exists()
+    pki.ensure(keys, hosts=[])
+    assert keys.exists()
+    assert all(f.read_bytes() == data for f, data in kept.items())  # kubeconfigs stay valid
+    assert {stat.S_IMODE(f.stat().st_mode) for f in keys.files()} == {0o600}
+    etcd_ca = x509.load_pem_x509_certificate(keys.etcd_ca_cert.read_bytes())
+    client = x509.load_pem_x509_certificate(keys.cert("apiserver-etcd-client").read_bytes())
+    client.verify_directly_issued_by(etcd_ca)
+
+
+def test_an_etcd_client_without_its_certificate_says_to_run_up(tmp_path: Path) -> None:
+    keys = pki.Pki(tmp_path / "pki")
+    pki.ensure(keys, hosts=[])
+    client = EtcdClient(
+        "https://127.0.0.1:12379",
+        keys.etcd_ca_cert,
+        keys.cert("etcd-client"),
+        keys.key("etcd-client"),
+    )
+    assert client.ssl_context().verify_mode == ssl.CERT_REQUIRED
+    keys.key("etcd-client").unlink()
+    with pytest.raises(SandboxError, match=r"etcd-client\.key") as info:
+        client.ssl_context()
+    assert "workshop sandbox up" in (info.value.hint or "")

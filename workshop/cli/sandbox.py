@@ -164,7 +164,10 @@ def status() -> None:
     if registry:
         out.print(f"registry:   https://{registry} (images and Helm charts)")
     if st.etcd_url:
-        out.print(f"etcd:       {st.etcd_url} (no TLS, no authentication: loopback only)")
+        out.print(f"etcd:       {st.etcd_url} (TLS, client certificates of etcd's CA only)")
+        etcd = Sandbox().etcd()
+        if etcd:
+            out.print(f"            etcd client certificate: {etcd.cert}", soft_wrap=True)
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:

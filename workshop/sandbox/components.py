@@ -1,14 +1,23 @@
 """The command lines of the control plane and kwok (pure: paths and ports in, argv out).
 
 These are the flags a kubeadm or kwokctl cluster would use, trimmed to one machine:
-everything listens on the bind address (loopback by default), etcd speaks plain HTTP on
-loopback only, kube-apiserver serves TLS with client certificates and RBAC, and the
-controller-manager and scheduler run without leader election so a restart is instant.
-The last component, ``addons``, is the workshop's own controllers (``workshop.sandbox.addons``).
+everything listens on the bind address (loopback by default), etcd listens on loopback
+only and answers TLS connections with a certificate of its own CA only (kube-apiserver's,
+and the workshop's ``etcd-client``), kube-apiserver serves TLS with client certificates and
+RBAC, and the controller-manager and scheduler run without leader election so a restart is
+instant. The last component, ``addons``, is the workshop's own controllers
+(``workshop.sandbox.addons``).
+
+Each component's environment is all it gets (the supervisor adds nothing): a fixed PATH,
+a UTF-8 locale, HOME and TMPDIR in the sandbox's folder, and its own settings; never the
+environment of whoever ran ``up``, where an instructor keeps OVHcloud keys. kwok runs
+``kubectl exec`` commands as local processes in its own environment, so a learner's
+``kubectl exec ... env`` shows exactly this.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +25,7 @@ from pathlib import Path
 
 from workshop.sandbox import registry_auth
 from workshop.sandbox.layout import Layout
-from workshop.sandbox.pki import Pki
+from workshop.sandbox.pki import ETCD_SERVER, Pki
 
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
@@ -43,6 +52,14 @@ ADMISSION_PLUGINS = (
     "ValidatingAdmissionWebhook",
     "ResourceQuota",
 )
+
+# The only PATH a component gets: system folders (kwok's exec runs `sh`, `env`, ...).
+PATH = "/usr/local/bin:/usr/bin:/bin"
+# Passed through to the add-ons by name, from the environment of the process that runs
+# `up`: a workshop checkout on PYTHONPATH (a developer's tree, the test suite) must be the
+# package the add-ons import, as it is the one that planned them. The add-ons read no
+# other variable (they get their home as an argument and their settings from files).
+ADDONS_PASSED = ("PYTHONPATH",)
 
 # Go runtime settings: a soft memory limit per component keeps the sandbox small enough to
 # sit beside JupyterLab in a 2 GB Binder (the GC works harder instead of growing the heap).
@@ -79,6 +96,23 @@ class Component:
     """Started once kube-apiserver answers (etcd and the apiserver itself start at once)."""
 
 
+def base_environment(scratch: Path) -> dict[str, str]:
+    """What every component's environment starts from: nothing of the caller's."""
+    return {
+        "PATH": PATH,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+    }
+
+
+def etcd_url(ports: Ports) -> str:
+    """Where etcd answers: TLS on loopback, a client certificate of etcd's CA required."""
+    return f"https://127.0.0.1:{ports.etcd}"
+
+
 def control_plane(
     layout: Layout,
     *,
@@ -86,19 +120,27 @@ def control_plane(
     ports: Ports,
     bind: str = "127.0.0.1",
     audit_policy: Path | None = None,
+    exec_dir: Path | None = None,
+    caller_env: Mapping[str, str] | None = None,
 ) -> list[Component]:
     """Every process of the sandbox, in start order.
 
     With ``audit_policy``, kube-apiserver writes an audit log (``logs/audit.log``) by it.
+    ``exec_dir`` is where kwok runs ``kubectl exec`` commands (their HOME and TMPDIR; the
+    sandbox's scratch folder by default); ``caller_env`` is the environment of the process
+    that runs ``up`` (``os.environ`` by default), of which the add-ons get
+    ``ADDONS_PASSED`` only.
     """
     pki = Pki(layout.pki)
-    etcd_url = f"http://127.0.0.1:{ports.etcd}"
-    peer_url = f"http://127.0.0.1:{ports.etcd_peer}"
+    client_url = etcd_url(ports)
+    peer_url = f"https://127.0.0.1:{ports.etcd_peer}"
     qps = ("--kube-api-qps=500", "--kube-api-burst=1000")
     advertise = "127.0.0.1" if bind == "0.0.0.0" else bind  # noqa: S104 - compares, binds nothing
+    caller = os.environ if caller_env is None else caller_env
 
     def env(name: str) -> dict[str, str]:
-        return {"GOMEMLIMIT": MEMORY_LIMITS[name], "NO_PROXY": "127.0.0.1,localhost,::1"}
+        scratch = exec_dir if name == "kwok" and exec_dir else layout.scratch
+        return {**base_environment(scratch), "GOMEMLIMIT": MEMORY_LIMITS[name]}
 
     etcd = Component(
         "etcd",
@@ -106,11 +148,20 @@ def control_plane(
             str(binaries["etcd"]),
             "--name=sandbox",
             f"--data-dir={layout.etcd_data}",
-            f"--listen-client-urls={etcd_url}",
-            f"--advertise-client-urls={etcd_url}",
+            f"--listen-client-urls={client_url}",
+            f"--advertise-client-urls={client_url}",
             f"--listen-peer-urls={peer_url}",
             f"--initial-advertise-peer-urls={peer_url}",
             f"--initial-cluster=sandbox={peer_url}",
+            # no connection without a certificate signed by etcd's own CA
+            f"--cert-file={pki.cert(ETCD_SERVER)}",
+            f"--key-file={pki.key(ETCD_SERVER)}",
+            "--client-cert-auth=true",
+            f"--trusted-ca-file={pki.etcd_ca_cert}",
+            f"--peer-cert-file={pki.cert(ETCD_SERVER)}",
+            f"--peer-key-file={pki.key(ETCD_SERVER)}",
+            "--peer-client-cert-auth=true",
+            f"--peer-trusted-ca-file={pki.etcd_ca_cert}",
             "--auto-compaction-retention=1",
             "--quota-backend-bytes=2147483648",
             "--snapshot-count=10000",
@@ -123,7 +174,10 @@ def control_plane(
         "kube-apiserver",
         (
             str(binaries["kube-apiserver"]),
-            f"--etcd-servers={etcd_url}",
+            f"--etcd-servers={client_url}",
+            f"--etcd-cafile={pki.etcd_ca_cert}",
+            f"--etcd-certfile={pki.cert('apiserver-etcd-client')}",
+            f"--etcd-keyfile={pki.key('apiserver-etcd-client')}",
             f"--bind-address={bind}",
             f"--secure-port={ports.apiserver}",
             f"--advertise-address={advertise}",
@@ -220,7 +274,11 @@ def control_plane(
     addons = Component(
         "addons",
         (sys.executable, "-m", "workshop.sandbox.addons", str(layout.home)),
-        {"NO_PROXY": "127.0.0.1,localhost,::1", "PYTHONUNBUFFERED": "1"},
+        {
+            **base_environment(layout.scratch),
+            **{k: caller[k] for k in ADDONS_PASSED if k in caller},
+            "PYTHONUNBUFFERED": "1",
+        },
         needs_api=False,
     )
     # The image registry (the CNCF distribution registry), the stand-in for OVHcloud Managed

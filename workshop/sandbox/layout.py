@@ -78,6 +78,11 @@ class Layout:
         return self.root / "exec"
 
     @property
+    def scratch(self) -> Path:
+        """HOME and TMPDIR of the components (their own, never the caller's)."""
+        return self.root / "tmp"
+
+    @property
     def pods(self) -> Path:
         """Container logs and scratch folders, one folder per pod (as kubelet's /var/log/pods)."""
         return self.root / "pods"

@@ -78,9 +78,39 @@ class Status:
     uptime: float | None = None
     profile: str | None = None
     components: list[ComponentStatus] = field(default_factory=list)
-    etcd_url: str | None = None  # plain HTTP on loopback, no authentication (lab 07 reads it)
+    etcd_url: str | None = None
+    """TLS on loopback; only a client certificate of etcd's CA gets in (``Sandbox.etcd``)."""
     leftovers: list[int] = field(default_factory=list)
     """Processes of a sandbox whose supervisor died (SIGKILL, a crash): ``up`` ends them."""
+
+
+@dataclass(frozen=True)
+class EtcdClient:
+    """How the sandbox's own user reaches etcd, as ``etcdctl`` would on a control-plane node."""
+
+    url: str
+    ca: Path
+    cert: Path
+    key: Path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Trust etcd's CA and present the workshop's etcd client certificate."""
+        missing = [f.name for f in (self.ca, self.cert, self.key) if not f.exists()]
+        if missing:
+            # a sandbox started by an older workshop: its next `up` writes them
+            raise SandboxError(
+                f"etcd's client certificate is missing ({', '.join(missing)} in {self.ca.parent})",
+                component="etcd",
+                hint="run `workshop sandbox up`: it writes the missing certificates",
+            )
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(self.cert), str(self.key))
+        return context
+
+
+def _exec_dir() -> Path:
+    """Where kwok runs ``kubectl exec`` commands (kwokconfig's ``workDir``)."""
+    return Path(tempfile.gettempdir()) / f"workshop-exec-{os.getuid()}"
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -215,6 +245,23 @@ class Sandbox:
             shutil.rmtree(self.layout.volumes, ignore_errors=True)
         self.up(progress=progress)
 
+    def etcd(self) -> EtcdClient | None:
+        """etcd's address and the client certificate that opens it (None before a first ``up``).
+
+        The files are readable by the sandbox's own user only: on a managed cluster, etcd is
+        the provider's and no user reaches it.
+        """
+        state = State.load(self.layout.state_file)
+        if state is None:
+            return None
+        keys = pki.Pki(self.layout.pki)
+        return EtcdClient(
+            components.etcd_url(state.ports),
+            keys.etcd_ca_cert,
+            keys.cert("etcd-client"),
+            keys.key("etcd-client"),
+        )
+
     def status(self) -> Status:
         state = State.load(self.layout.state_file)
         api_url = f"https://{self._client_host(state)}:{state.ports.apiserver}" if state else None
@@ -224,7 +271,7 @@ class Sandbox:
             self.kubeconfig,
             api_url,
             profile=state.profile if state else None,
-            etcd_url=f"http://127.0.0.1:{state.ports.etcd}" if state else None,
+            etcd_url=components.etcd_url(state.ports) if state else None,
         )
         if state is None or not self.is_running():
             return replace(base, leftovers=processes.leftovers(self.layout))
@@ -437,9 +484,10 @@ class Sandbox:
         given = self.binaries or {}
         wanted = [n for n in binaries.SANDBOX_BINARIES if n != "registry" or self.with_registry]
         found = {name: given.get(name) or binaries.find(name) for name in wanted}
-        for folder in (layout.logs, layout.run, layout.config, layout.etcd_data):
+        for folder in (layout.logs, layout.run, layout.config, layout.etcd_data, layout.scratch):
             folder.mkdir(parents=True, exist_ok=True)
         layout.etcd_data.chmod(0o700)
+        layout.scratch.chmod(0o700)
         for stale in layout.run.iterdir():
             stale.unlink()
         if not pki.Pki(layout.pki).exists():
@@ -454,7 +502,12 @@ class Sandbox:
         (layout.run / "bootstrap.json").write_text(json.dumps(bootstrap.load()))
         policy = write_audit_policy(layout.config / "audit-policy.yaml") if self.audit else None
         plan = components.control_plane(
-            layout, binaries=found, ports=state.ports, bind=state.bind, audit_policy=policy
+            layout,
+            binaries=found,
+            ports=state.ports,
+            bind=state.bind,
+            audit_policy=policy,
+            exec_dir=_exec_dir(),
         )
         (layout.run / "plan.json").write_text(
             json.dumps(
@@ -523,7 +576,7 @@ class Sandbox:
                 "Its status (Pending, Running, Ready) comes from kwok's lifecycle stages.",
             ]
             pod_log.write_text("".join(f"{stamp} stdout F {line}\n" for line in lines))
-        exec_dir = Path(tempfile.gettempdir()) / f"workshop-exec-{os.getuid()}"
+        exec_dir = _exec_dir()
         exec_dir.mkdir(mode=0o755, exist_ok=True)
         docs = kwokconfig.config(
             profile=state.profile,
@@ -589,6 +642,12 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.home,
+                # the supervisor keeps none of the caller's environment either (its own
+                # /proc/<pid>/environ would show an instructor's OVHcloud keys)
+                env={
+                    **components.base_environment(self.layout.scratch),
+                    **{k: os.environ[k] for k in components.ADDONS_PASSED if k in os.environ},
+                },
                 check=True,
             )
 

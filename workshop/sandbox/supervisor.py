@@ -98,13 +98,13 @@ class Supervisor:
         if child.log:
             child.log.close()
         child.log = self._open_log(child)
-        env = {**os.environ, **child.env}
         child.process = subprocess.Popen(
             child.argv,
             stdin=subprocess.DEVNULL,
             stdout=child.log,
             stderr=subprocess.STDOUT,
-            env=env,
+            # the plan's environment and nothing else (components.py says what is in it)
+            env=child.env,
             preexec_fn=_die_with_parent,
         )
         child.started = time.monotonic()
