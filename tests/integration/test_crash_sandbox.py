@@ -89,6 +89,8 @@ def test_a_saved_port_taken_by_another_program_is_moved_with_a_note(box: Sandbox
     assert box.down() is True
     old = State.load(box.layout.state_file).ports.apiserver  # type: ignore[union-attr]
     with socket.socket() as squatter:
+        # as servers do (Go's, nginx): the old apiserver's closed connections may linger
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", old))
         squatter.listen()
         assert box.up() is True

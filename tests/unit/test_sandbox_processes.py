@@ -60,9 +60,14 @@ def test_other_processes_do_not(layout: Layout, tmp_path: Path) -> None:
 def orphan(layout: Layout, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A process that looks like a component of ``layout``'s sandbox and ignores SIGTERM."""
     script = tmp_path / "kube-scheduler"
-    script.write_text("#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.05; done\n")
+    trapped = tmp_path / "trapped"
+    script.write_text(f"#!/bin/sh\ntrap '' TERM\n: > {trapped}\nwhile :; do sleep 0.05; done\n")
     script.chmod(0o755)
     proc = subprocess.Popen([str(script), f"--config={layout.root}/config/scheduler.yaml"])
+    # a SIGTERM sent before the shell has run its trap line would end it
+    deadline = time.monotonic() + 30
+    while not trapped.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield proc
     proc.kill()
     proc.wait()

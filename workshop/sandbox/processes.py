@@ -118,10 +118,25 @@ def _wait_gone(pids: list[int], deadline: float) -> list[int]:
 
 
 def _exists(pid: int) -> bool:
+    """Whether any thread of ``pid`` still runs. The leader of a killed Go process is a
+    zombie while its other threads exit, and they hold its files (its listening ports)
+    until the last one is gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return not _zombie(pid)
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    return any(_running(task / "stat") for task in tasks)
+
+
+def _running(stat: Path) -> bool:
+    try:
+        text = stat.read_text()
+    except OSError:
+        return False
+    return text.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
