@@ -199,6 +199,10 @@ def test_exec_shows_no_variable_of_the_instructors_environment(
     for value in SECRETS.values():
         assert value not in env
     assert not [k for k in variables if k.startswith("OVH_")]
+    # its TMPDIR takes a file, also where it runs as nobody (a sandbox run as root)
+    wrote = kubectl("exec", "-n", NS, "shell", "--", "sh", "-c",
+                    'echo kept > "$TMPDIR/probe.$$" && cat "$TMPDIR/probe.$$"')  # fmt: skip
+    assert wrote.strip() == "kept"
 
 
 def test_no_process_of_the_sandbox_holds_the_instructors_keys(box: Sandbox) -> None:

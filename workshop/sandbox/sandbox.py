@@ -578,6 +578,10 @@ class Sandbox:
             pod_log.write_text("".join(f"{stamp} stdout F {line}\n" for line in lines))
         exec_dir = _exec_dir()
         exec_dir.mkdir(mode=0o755, exist_ok=True)
+        if os.geteuid() == 0:
+            # exec runs as nobody there (its working folder, HOME and TMPDIR): writable
+            # by all and sticky, as /tmp is
+            exec_dir.chmod(0o1777)
         docs = kwokconfig.config(
             profile=state.profile,
             log_file=pod_log,
