@@ -3,6 +3,7 @@ bring back, and waits on conditions with deadlines."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -11,7 +12,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 from tests.conftest import Kubectl
@@ -102,6 +104,18 @@ class Writer:
         )
         kept = {item["metadata"]["name"] for item in listed["items"]}
         return set(self.acked) - kept
+
+
+@contextlib.contextmanager
+def sandbox_with_workload(home: Path) -> Iterator[Sandbox]:
+    """A one-node sandbox running the hello Deployment behind a LoadBalancer Service."""
+    sandbox = Sandbox(home, nodes=1, profile="instant")
+    sandbox.up()
+    try:
+        deploy_workload(Kubectl(sandbox.kubeconfig))
+        yield sandbox
+    finally:
+        sandbox.down()
 
 
 def deploy_workload(kubectl: Kubectl) -> None:

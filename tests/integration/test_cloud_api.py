@@ -22,35 +22,20 @@ import ovh
 import pytest
 import requests
 
+from tests.integration import cloudkit
 from workshop.cloud import ENDPOINT, Emulator, audit, ovhconf
 from workshop.cloud.managed import ManagedCluster
 from workshop.tools import ovh as ovh_tools
 
 pytestmark = pytest.mark.integration
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 TIMEOUT = 90.0
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+    return cloudkit.wait_for(what, check, timeout=timeout)
 
 
-def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [KUBECTL, f"--kubeconfig={kubeconfig}", "--request-timeout=20s", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
-        check=False,
-    )
+kubectl = cloudkit.kubectl
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,37 +19,22 @@ from typing import Any
 import ovh
 import pytest
 
+from tests.integration import cloudkit
 from workshop.cloud import Emulator
 from workshop.cloud.managed import ManagedCluster
 from workshop.cloud.store import read_only
 from workshop.tools import ovh as ovh_tools
 
 pytestmark = pytest.mark.integration
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 TIMEOUT = 180.0
 POOL = {"name": "pool-1", "flavorName": "b3-8", "desiredNodes": 1, "maxNodes": 5}
 
 
-def wait_for(what: str, check: Callable[[], Any], *, timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+def wait_for(what: str, check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    return cloudkit.wait_for(what, check, timeout=timeout)
 
 
-def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [KUBECTL, f"--kubeconfig={kubeconfig}", "--request-timeout=20s", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
-        check=False,
-    )
+kubectl = cloudkit.kubectl
 
 
 @pytest.fixture

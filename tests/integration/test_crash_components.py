@@ -14,29 +14,15 @@ import pytest
 from tests.conftest import Kubectl
 from tests.integration import crashkit
 from workshop.sandbox import Sandbox, pki
+from workshop.sandbox.layout import COMPONENTS
 
 pytestmark = pytest.mark.integration
-
-COMPONENTS = [
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kwok",
-    "registry",
-    "addons",
-]
 
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(tmp_path_factory.mktemp("crash-home"), nodes=1, profile="instant")
-    sandbox.up()
-    try:
-        crashkit.deploy_workload(Kubectl(sandbox.kubeconfig))
+    with crashkit.sandbox_with_workload(tmp_path_factory.mktemp("crash-home")) as sandbox:
         yield sandbox
-    finally:
-        sandbox.down()
 
 
 def registry_answers(box: Sandbox) -> bool:

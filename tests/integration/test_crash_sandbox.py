@@ -26,13 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(tmp_path_factory.mktemp("crash-home"), nodes=1, profile="instant")
-    sandbox.up()
-    try:
-        crashkit.deploy_workload(Kubectl(sandbox.kubeconfig))
+    with crashkit.sandbox_with_workload(tmp_path_factory.mktemp("crash-home")) as sandbox:
         yield sandbox
-    finally:
-        sandbox.down()
 
 
 def supervisor_pid(box: Sandbox) -> int:

@@ -15,20 +15,13 @@ import signal
 import time
 from pathlib import Path
 
-from workshop.sandbox.layout import Layout
+from workshop.sandbox.layout import COMPONENTS, Layout
 
 # The workshop's own Python daemons, which name the home rather than a file under it.
 _DAEMONS = ("workshop.sandbox.supervisor", "workshop.sandbox.addons")
 # The components' binaries (cached as e.g. ``etcd-v3.7.3``); a learner's ``tail -f`` of a
 # log under the sandbox's folder is not one of them.
-_BINARIES = (
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kwok",
-    "registry",
-)
+_BINARIES = tuple(c for c in COMPONENTS if c != "addons")
 
 
 def alive(pid: int, marker: str) -> bool:
