@@ -225,3 +225,75 @@ def test_a_new_address_reissues_the_serving_certificate_and_keeps_the_ca(tmp_pat
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "127.0.0.2" in {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
     assert keys.ca_cert.read_bytes() == ca and keys.cert("admin").read_bytes() == admin
+
+
+def test_the_class_rules_are_admission_policies_of_the_class_for_its_learners_only() -> None:
+    people = [roster.Learner("alice", "Alice"), roster.Learner("bob", "Bob")]
+    p = plan.ClassPlan("k8s101", people, ["lab-04", "lab-05"], token_seconds=2 * 3600)
+    objects = p.cluster_objects()
+    policies = {
+        o["metadata"]["name"]: o for o in objects if o["kind"] == "ValidatingAdmissionPolicy"
+    }
+    bindings = [o for o in objects if o["kind"] == "ValidatingAdmissionPolicyBinding"]
+    assert set(policies) == {
+        f"workshop-class.k8s101.{rule}"
+        for rule in ("no-long-lived-tokens", "short-tokens", "own-progress", "no-open-bindings")
+    }
+    # each policy is bound, denies, and goes with the class (labelled like its other objects)
+    assert {b["spec"]["policyName"] for b in bindings} == set(policies)
+    assert all(b["spec"]["validationActions"] == ["Deny"] for b in bindings)
+    assert all(
+        o["metadata"]["labels"][reporting.CLASS_LABEL] == "k8s101"
+        for o in [*policies.values(), *bindings]
+    )
+    for policy in policies.values():
+        assert policy["spec"]["failurePolicy"] == "Fail"
+        [condition] = policy["spec"]["matchConditions"]
+        # the learners' ServiceAccounts, by their exact namespaces: never the instructor
+        match = condition["expression"]
+        assert "'system:serviceaccount:k8s101-'" in match
+        assert "['alice', 'bob']" in match and "['lab-04', 'lab-05']" in match
+    refusal = policies["workshop-class.k8s101.no-long-lived-tokens"]["spec"]["validations"][0]
+    assert "kubernetes.io/service-account-token" in refusal["expression"]
+    assert "kubectl create token" in refusal["message"] and "the class's 2h" in refusal["message"]
+    short = policies["workshop-class.k8s101.short-tokens"]["spec"]
+    assert short["matchConstraints"]["resourceRules"][0]["resources"] == ["serviceaccounts/token"]
+    assert "<= 7200" in short["validations"][0]["expression"]
+    progress = policies["workshop-class.k8s101.own-progress"]["spec"]
+    assert progress["matchConstraints"]["resourceRules"][0]["resources"] == [reporting.PLURAL]
+    check = progress["validations"][0]["expression"]
+    assert reporting.LEARNER_LABEL in check and "'k8s101'" in check and "spec.learner" in check
+    opened = policies["workshop-class.k8s101.no-open-bindings"]["spec"]["validations"][0]
+    for subject in ("system:unauthenticated", "system:authenticated", "system:anonymous"):
+        assert subject in opened["expression"] and subject in opened["message"]
+
+
+def test_the_cel_strings_of_the_rules_are_quoted() -> None:
+    from workshop.classroom import rules
+
+    assert rules._q("it's") == "'it\\'s'"
+    assert rules.owner_test("c", ["lab-04"]).count("'system:serviceaccount:c-' + i") == 2
+
+
+def test_the_quota_counts_every_kind_a_learner_may_create() -> None:
+    """Each namespaced kind of the learner role has a count in the quota."""
+    counted = {key.removeprefix("count/") for key in plan.QUOTA if "." in key or "/" in key}
+    counted |= {key for key in plan.QUOTA if "." not in key and "/" not in key}  # pods, secrets...
+    created = set()
+    for rule in plan.LEARNER_RULES:
+        if "create" not in rule["verbs"]:
+            continue
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                if "/" in resource or group == "metrics.k8s.io":
+                    continue  # subresources are requests, not objects
+                created.add(resource if group == "" else f"{resource}.{group}")
+    wildcard = {c for c in created if c.startswith("*.")}
+    assert {c for c in created - wildcard if c not in counted} == {
+        "endpoints",  # the Service's, kept in step by the control plane
+        f"{reporting.PLURAL}.{reporting.GROUP}",  # a CRD: see plan.QUOTA
+    }
+    for group in ("apps", "batch", "autoscaling"):
+        assert any(c.endswith(f".{group}") for c in counted)
+    # the class's own RoleBinding and lab 07's Role and RoleBinding fit with room to spare
+    assert int(plan.QUOTA["count/rolebindings.rbac.authorization.k8s.io"]) >= 5

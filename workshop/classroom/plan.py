@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop.classroom import rules
 from workshop.classroom.roster import Learner
 from workshop.course import reporting
 
@@ -37,7 +38,27 @@ QUOTA: dict[str, str] = {
     "persistentvolumeclaims": "5",
     "requests.storage": "20Gi",
     "configmaps": "50",
-    "secrets": "50",
+    "secrets": "50",  # Helm keeps a Secret per release revision
+    # Counts of the other kinds a learner may create: far above what any lab's solution
+    # makes (lab 07's one Role and RoleBinding, next to the class's own RoleBinding),
+    # far below what would weigh on the API server.
+    "count/roles.rbac.authorization.k8s.io": "10",
+    "count/rolebindings.rbac.authorization.k8s.io": "10",
+    "count/serviceaccounts": "10",
+    "count/deployments.apps": "20",
+    "count/replicasets.apps": "100",  # a Deployment keeps 10 old ReplicaSets
+    "count/statefulsets.apps": "10",
+    "count/daemonsets.apps": "5",
+    "count/jobs.batch": "20",
+    "count/cronjobs.batch": "5",
+    "count/replicationcontrollers": "5",
+    "count/horizontalpodautoscalers.autoscaling": "10",
+    "count/poddisruptionbudgets.policy": "10",
+    "count/ingresses.networking.k8s.io": "10",
+    "count/networkpolicies.networking.k8s.io": "20",
+    # No count of LabProgress: kube-controller-manager counts a CRD's objects only once its
+    # discovery finds the CRD (up to 30s), and refuses every create ("status unknown")
+    # until then: a learner's first checks would not reach the board.
 }
 # 20 pods at the defaults fit the quota exactly: the pod count is what stops a learner.
 LIMITS = {
@@ -79,6 +100,8 @@ LEARNER_RULES: list[Object] = [
         "verbs": ["get", "list", "create"],
     },
     {"apiGroups": [""], "resources": ["services/proxy", "pods/proxy"], "verbs": ["get", "create"]},
+    # `kubectl create token`: an admission policy keeps each token within the class's hours.
+    {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
     {"apiGroups": [""], "resources": ["events", "resourcequotas", "limitranges"], "verbs": READ},
     {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
     {"apiGroups": ["apps"], "resources": ["*"], "verbs": ALL},
@@ -120,6 +143,7 @@ class ClassPlan:
     learners: list[Learner]
     lab_namespaces: list[str]  # the labs' own namespaces: lab-00, lab-02, ...
     quota: dict[str, str] = field(default_factory=lambda: dict(QUOTA))
+    token_seconds: int = 8 * 3600  # the class's --hours: no learner's token outlives them
 
     @property
     def learner_role(self) -> str:
@@ -141,7 +165,8 @@ class ClassPlan:
         return [home, *(learner.prefix(self.name) + ns for ns in self.lab_namespaces)]
 
     def cluster_objects(self) -> list[Object]:
-        """The CRD first (shared by every class), then the class's two ClusterRoles."""
+        """The CRD first (shared by every class), then the class's two ClusterRoles, then
+        its admission policies (the rules RBAC cannot say: see ``rules``)."""
         subjects = [
             {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": one.home(self.name)}
             for one in self.learners
@@ -175,6 +200,13 @@ class ClassPlan:
                 },
                 "subjects": subjects,
             },
+            *rules.policies(
+                self.name,
+                [one.id for one in self.learners],
+                self.lab_namespaces,
+                self.labels(),
+                self.token_seconds,
+            ),
         ]
 
     def learner_objects(self, learner: Learner) -> list[Object]:

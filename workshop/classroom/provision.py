@@ -22,6 +22,7 @@ from workshop.errors import ClusterError, WorkshopError
 WORKERS = 4  # the client's connection pool holds 4 per host
 TOKEN_MIN = 600  # kube-apiserver refuses a TokenRequest shorter than 10 minutes
 EXPIRES_ANNOTATION = "workshop.dev/token-expires"
+ADMISSION = "admissionregistration.k8s.io/v1"
 Say = Callable[[str], None]
 
 
@@ -138,6 +139,9 @@ def delete(
     for kind in ("ClusterRoleBinding", "ClusterRole"):
         for obj in admin.api.list("rbac.authorization.k8s.io/v1", kind, label_selector=selector):
             admin.api.delete("rbac.authorization.k8s.io/v1", kind, obj["metadata"]["name"], None)
+    for kind in ("ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"):
+        for obj in admin.api.list(ADMISSION, kind, label_selector=selector):
+            admin.api.delete(ADMISSION, kind, obj["metadata"]["name"], None)
     if wait:
         deadline = time.monotonic() + timeout
         while admin.api.list("v1", "Namespace", label_selector=selector):

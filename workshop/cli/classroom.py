@@ -94,7 +94,7 @@ def create(
     namespaces = sorted({lab.base_namespace for lab in labs})
     rosters.check_fits(name, people, namespaces)
     admin = _admin(context, kubeconfig)
-    plan = classroom.ClassPlan(name, people, namespaces)
+    plan = classroom.ClassPlan(name, people, namespaces, token_seconds=int(hours * 3600))
     folder = out_dir or Path(f"class-{name}")
     started = time.monotonic()
     with err.status("creating the class") as spinner:
@@ -102,7 +102,7 @@ def create(
             admin,
             plan,
             folder,
-            token_seconds=int(hours * 3600),
+            token_seconds=plan.token_seconds,
             server=server,
             say=spinner.update,
         )
