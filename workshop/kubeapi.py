@@ -13,7 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,14 +78,16 @@ class KubeApi:
         content_type: str = "application/json",
         timeout: float | None = None,
         text: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """One API call; the parsed JSON answer (with ``text``, the answer as text), or
         ``ClusterError`` with the server's reason.
 
-        ``body`` is JSON-encoded by the client, unless it is already a string.
+        ``body`` is JSON-encoded by the client, unless it is already a string. ``headers``
+        adds to the request's (e.g. ``Impersonate-User``, for an admin acting as someone).
         """
         accept = "text/plain, */*" if text else "application/json"
-        headers = {"Accept": accept, "Content-Type": content_type}
+        headers = {"Accept": accept, "Content-Type": content_type, **(headers or {})}
         try:
             serialized = self.api_client.param_serialize(
                 method,

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workshop.classroom import kubeconfigs, sheet
+from workshop.classroom import kubeconfigs, rules, sheet
 from workshop.classroom.plan import CRD_NAME, MANAGED_LABEL, MANAGER, SERVICE_ACCOUNT, ClassPlan
 from workshop.classroom.roster import Learner
 from workshop.cluster import Cluster
@@ -22,6 +22,7 @@ from workshop.errors import ClusterError, WorkshopError
 WORKERS = 4  # the client's connection pool holds 4 per host
 TOKEN_MIN = 600  # kube-apiserver refuses a TokenRequest shorter than 10 minutes
 EXPIRES_ANNOTATION = "workshop.dev/token-expires"
+RULES_TIMEOUT = 60.0
 ADMISSION = "admissionregistration.k8s.io/v1"
 Say = Callable[[str], None]
 
@@ -78,6 +79,10 @@ def create(
 
     _each(one, plan.learners)
     seconds["learners"] = time.monotonic() - started
+    started = time.monotonic()
+    tell("waiting for the class's rules to be in force")
+    _wait_rules(admin, plan)
+    seconds["rules"] = time.monotonic() - started
 
     started = time.monotonic()
     tell("issuing tokens and writing kubeconfigs")
@@ -101,6 +106,55 @@ def create(
     seconds["tokens"] = time.monotonic() - started
     sheets = sheet.write(out, plan, seats, server=server or url)
     return Created(plan, seats, out, sheets, seconds)
+
+
+def _wait_rules(admin: Cluster, plan: ClassPlan, *, timeout: float = RULES_TIMEOUT) -> None:
+    """Wait until kube-apiserver enforces the class's admission policies: it loads them
+    a moment after they are created, and no learner gets a token before that.
+
+    Acting as the first learner (impersonation), a server-side dry run of a long-lived
+    token Secret must be refused by the class's policy; nothing is stored either way.
+    """
+    if not plan.learners:
+        return
+    learner = plan.learners[0]
+    home = learner.home(plan.name)
+    as_learner = {"Impersonate-User": f"system:serviceaccount:{home}:{SERVICE_ACCOUNT}"}
+    probes: list[tuple[str, dict[str, Any]]] = [
+        (f"/api/v1/namespaces/{home}/secrets", {
+            "apiVersion": "v1", "kind": "Secret", "type": rules.LONG_LIVED_TYPE,
+            "metadata": {"name": "rules-probe", "annotations": {
+                "kubernetes.io/service-account.name": SERVICE_ACCOUNT}},
+        }),
+    ]  # fmt: skip
+    labs = plan.namespaces(learner)[1:]
+    if labs:  # the policy whose binding is created last: an open RoleBinding
+        probes.append((f"/apis/rbac.authorization.k8s.io/v1/namespaces/{labs[0]}/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "rules-probe"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": plan.learner_role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": rules.OPEN_GROUPS[0]}],
+        }))  # fmt: skip
+    deadline = time.monotonic() + timeout
+    for path, probe in probes:
+        while True:
+            try:
+                admin.api.request(
+                    "POST", path, query=[("dryRun", "All")], body=probe, headers=as_learner
+                )
+            except ClusterError as e:
+                if "ValidatingAdmissionPolicy" in str(e):
+                    break
+                raise
+            if time.monotonic() > deadline:
+                raise WorkshopError(
+                    "kube-apiserver did not start enforcing the class's rules within "
+                    f"{timeout:.0f}s",
+                    hint="run `workshop class create` again; it completes the class",
+                )
+            time.sleep(0.2)
 
 
 def request_token(admin: Cluster, home: str, seconds: int) -> tuple[str, str]:
