@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
+STOP_GRACE = 120.0  # seconds pytest gets to tear its sandboxes down when interrupted
+INTERRUPTED = 2  # pytest's exit code for a run stopped by Ctrl-C
 BUSY = """
 import sys, time
 end = time.monotonic() + float(sys.argv[1])
@@ -78,16 +80,30 @@ def one_run(number: int, args: list[str], *, load: int, out: Path, timeout: floa
                 returncode = tests.wait(timeout)
             except subprocess.TimeoutExpired:
                 returncode = -1
-            finally:  # also on Ctrl-C: pytest runs in a session of its own
+            finally:  # also on Ctrl-C or SIGTERM: pytest runs in a session of its own
                 if tests.poll() is None:
-                    os.killpg(tests.pid, signal.SIGKILL)  # pytest and what it started
-                    tests.wait()
+                    stop(tests)
     finally:
         for burner in burners:
             burner.kill()
             burner.wait()
     passed, skipped, failed = outcomes(junit)
     return Run(number, returncode, time.monotonic() - started, passed, skipped, failed)
+
+
+def stop(tests: subprocess.Popen[bytes]) -> None:
+    """Interrupt pytest as Ctrl-C would, so its fixtures stop the sandboxes they started
+    (each in a session of its own); SIGKILL what is left after a grace period."""
+    os.killpg(tests.pid, signal.SIGINT)
+    try:
+        tests.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        os.killpg(tests.pid, signal.SIGKILL)
+        tests.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends the soak as Ctrl-C does: runs stop, loops too
 
 
 def report(runs: list[Run]) -> str:
@@ -127,17 +143,29 @@ def main() -> int:
         f"{options.load} busy loops beside; junit XML and logs in {out}",
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)
     runs = []
-    for number in range(1, options.runs + 1):
-        run = one_run(
-            number, options.pytest_args, load=options.load, out=out, timeout=options.run_timeout
-        )
-        runs.append(run)
-        state = "ok" if run.ok else f"FAILED ({len(run.failed)} tests)"
-        print(f"run {number}: {state}, {run.passed} passed in {run.seconds:.0f} s", flush=True)
+    interrupted = False
+    try:
+        for number in range(1, options.runs + 1):
+            run = one_run(
+                number, options.pytest_args, load=options.load, out=out, timeout=options.run_timeout
+            )
+            if run.returncode == INTERRUPTED and not run.failed:
+                print(f"run {number}: interrupted; the soak stops", flush=True)
+                interrupted = True
+                break
+            runs.append(run)
+            state = "ok" if run.ok else f"FAILED ({len(run.failed)} tests)"
+            print(f"run {number}: {state}, {run.passed} passed in {run.seconds:.0f} s", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted; the soak stops", flush=True)
+        interrupted = True
     summary = report(runs)
     (out / "summary.txt").write_text(summary + "\n")
     print(summary)
+    if interrupted:
+        return 130  # as a shell says of Ctrl-C: whatever ran, the soak is not whole
     return 0 if all(r.ok for r in runs) else 1
 
 
