@@ -34,11 +34,7 @@ def alive(pid: int, marker: str) -> bool:
 
 
 def _zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+    return not _running(Path(f"/proc/{pid}/stat"))
 
 
 def rss(pid: int) -> int | None:
