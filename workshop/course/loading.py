@@ -241,8 +241,10 @@ def _cross_checks(lab: Lab) -> Iterator[tuple[str, str]]:
         if step.id in seen:
             yield f"steps[{i}].id", f"duplicate step id {step.id!r} (also steps[{seen[step.id]}])"
         seen.setdefault(step.id, i)
-        for j, action in enumerate(step.solution):
-            where = f"steps[{i}].solution[{j}]"
+        acts = [("solution", j, a) for j, a in enumerate(step.solution)]
+        acts += [("breaks", j, a) for j, a in enumerate(step.breaks)]
+        for part, j, action in acts:
+            where = f"steps[{i}].{part}[{j}]"
             if action.apply is not None:
                 yield from _check_manifests(lab, action.apply, f"{where}.apply")
             if action.python is not None:

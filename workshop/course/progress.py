@@ -43,11 +43,31 @@ class StepProgress(BaseModel):
 Labs = dict[str, dict[str, StepProgress]]  # lab id -> step id -> progress
 
 
+class Answer(BaseModel):
+    """A learner's answer to a quiz question or a step's prediction, on one cluster.
+
+    The first answer is the one graded (``correct``): trying every choice until one turns
+    green does not raise a score. ``choice`` is the latest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["quiz", "predict"]
+    first: int = Field(ge=0)  # the first choice made (counted from 0)
+    correct: bool  # whether that first choice was right
+    choice: int = Field(ge=0)  # the latest choice
+    answered: str = ""  # when first answered (ISO 8601, UTC)
+    updated: str = ""
+
+
+Answers = dict[str, dict[str, Answer]]  # lab id -> question id -> answer
+
+
 class ProgressFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["workshop-progress/1"] = FORMAT
     contexts: dict[str, Labs] = {}
+    answers: dict[str, Answers] = {}  # context -> lab -> question -> answer
 
 
 def _now() -> datetime:
@@ -85,6 +105,37 @@ class ProgressStore:
             record.hint_tier = max(record.hint_tier, tier)
         return record
 
+    def answers(self, context: str, lab: str) -> dict[str, Answer]:
+        """Question id -> the answer given, for the quiz and the predictions of a lab."""
+        return self._read().answers.get(context, {}).get(lab, {})
+
+    def record_answer(
+        self,
+        context: str,
+        lab: str,
+        question: str,
+        *,
+        kind: Literal["quiz", "predict"],
+        choice: int,
+        correct: bool,
+    ) -> Answer:
+        """Keep an answer; only the first one is graded."""
+        now = self._clock().isoformat(timespec="seconds")
+        with self._locked():
+            data = self._read()
+            given = data.answers.setdefault(context, {}).setdefault(lab, {})
+            answer = given.get(question)
+            if answer is None:
+                answer = Answer(
+                    kind=kind, first=choice, correct=correct, choice=choice, answered=now
+                )
+            answer.choice = choice
+            answer.updated = now
+            given[question] = answer
+            with writing(self.path, anywhere=True):
+                _write(self.path, data)
+        return answer
+
     def export(self, file: Path) -> int:
         """Write every record to ``file``; the number of steps written."""
         data = self._read()
@@ -107,6 +158,11 @@ class ProgressStore:
                     mine = data.contexts.setdefault(context, {}).setdefault(lab, {})
                     for step, theirs in steps.items():
                         mine[step] = _merge(mine.get(step), theirs)
+            for context, labs_answers in incoming.answers.items():
+                for lab, given in labs_answers.items():
+                    kept = data.answers.setdefault(context, {}).setdefault(lab, {})
+                    for question, their in given.items():
+                        kept[question] = _merge_answer(kept.get(question), their)
             with writing(self.path, anywhere=True):
                 _write(self.path, data)
         return _count(incoming)
@@ -186,6 +242,14 @@ def _merge(mine: StepProgress | None, theirs: StepProgress) -> StepProgress:
             "hint_tier": max(mine.hint_tier, theirs.hint_tier),
         }
     )
+
+
+def _merge_answer(mine: Answer | None, theirs: Answer) -> Answer:
+    if mine is None:
+        return theirs.model_copy()
+    first = theirs if theirs.answered < mine.answered else mine  # the first one stays graded
+    latest = theirs if theirs.updated > mine.updated else mine
+    return first.model_copy(update={"choice": latest.choice, "updated": latest.updated})
 
 
 def _count(data: ProgressFile) -> int:

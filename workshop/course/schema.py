@@ -539,11 +539,43 @@ class CleanupAction(Model):
         return objects.parse(self.delete or "", self.api_version)
 
 
+class Question(Model):
+    """A question with one right answer among its choices: a graded quiz question at the
+    end of a lab, or a step's prediction ("what will happen when...?"), asked before the
+    learner runs it. ``explain`` is shown once answered: why the right choice is right."""
+
+    id: Slug
+    question: Text  # markdown
+    choices: Annotated[list[Text], Field(min_length=2, max_length=6)]
+    answer: int = Field(ge=0, description="the right choice, counted from 0")
+    explain: Text
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> Question:
+        if self.answer >= len(self.choices):
+            raise ValueError(
+                f"answer {self.answer} is not one of the {len(self.choices)} choices "
+                "(counted from 0)"
+            )
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("two choices are the same")
+        return self
+
+
+# How a step is taught: `guided` shows the command and what to expect; `challenge` states
+# only the goal and its constraints (the learner writes the call; its notebook cell is
+# empty); `fix` starts from a state that `breaks` puts the cluster in, and the learner
+# repairs it (its check passes on the repaired state).
+Mode = Literal["guided", "challenge", "fix"]
+MIN_HINTS = {"guided": 1, "challenge": 3, "fix": 3}
+
+
 class Step(Model):
     id: Slug
     title: Text
     instructions: Text
     checks: Annotated[list[Check], Field(min_length=1)]
+    # tiered: the concept, where to look, a partial answer; the solution only last
     hints: Annotated[list[Text], Field(min_length=1)]
     solution: Annotated[list[Action], Field(min_length=1)]
     cleanup: list[CleanupAction] = []
@@ -552,6 +584,23 @@ class Step(Model):
     # `tofu destroy`): their checks fail once it is done; `workshop solve` does not redo
     # them while it is done, and a solved lab's tests expect them to fail.
     undoes: list[Slug] = []
+    mode: Mode = "guided"
+    breaks: list[Action] = []  # `fix` steps only: what `workshop break` does
+    predict: Question | None = None  # asked before the step's moment, then observed
+    minutes: int | None = Field(default=None, gt=0)  # a first-time learner's time
+
+    @model_validator(mode="after")
+    def _teaching(self) -> Step:
+        if self.mode == "fix" and not self.breaks:
+            raise ValueError("a fix step needs `breaks`: the actions that break the cluster")
+        if self.breaks and self.mode != "fix":
+            raise ValueError("only a fix step breaks the cluster (mode: fix)")
+        if len(self.hints) < MIN_HINTS[self.mode]:
+            raise ValueError(
+                f"a {self.mode} step needs at least {MIN_HINTS[self.mode]} hints: the "
+                "concept, where to look, a partial answer (the solution comes last, if at all)"
+            )
+        return self
 
 
 class LabSpec(Model):
@@ -563,6 +612,16 @@ class LabSpec(Model):
     create_namespace: bool = True  # False when creating it is one of the lab's steps
     read_next: list[str] = []
     steps: Annotated[list[Step], Field(min_length=1)]
+    quiz: list[Question] = []  # graded, at the end of the lab
+
+    @model_validator(mode="after")
+    def _questions_once(self) -> LabSpec:
+        seen: set[str] = set()
+        for ident in [q.id for q in self.quiz] + [s.predict.id for s in self.steps if s.predict]:
+            if ident in seen:
+                raise ValueError(f"two questions have the id {ident!r}")
+            seen.add(ident)
+        return self
 
     @model_validator(mode="after")
     def _undoes_earlier_steps(self) -> LabSpec:
@@ -586,6 +645,6 @@ class LabSpec(Model):
 # Every field name a lab file may use, to suggest the right one for a typo.
 FIELD_NAMES = frozenset(
     name
-    for model in (LabSpec, Step, Action, CleanupAction, FieldTest, *CHECK_MODELS)
+    for model in (LabSpec, Step, Question, Action, CleanupAction, FieldTest, *CHECK_MODELS)
     for name in model.model_fields  # type: ignore[attr-defined]
 )

@@ -72,19 +72,23 @@ def solve(
     say: Say | None = None,
     progress: ProgressStore | None = None,
     skip: Collection[str] = (),
+    only: bool = False,
 ) -> list[Solved]:
     """Apply the solutions of the steps up to ``upto`` (all when ``None``), in order.
 
     Steps named in ``skip`` are left out (e.g. those needing a load balancer the cluster
-    lacks; ``Step.requires`` says which).
+    lacks; ``Step.requires`` says which). With ``only``, the step ``upto`` alone: what a
+    learner's own cell does in its place (a challenge, a repair), nothing before it.
     """
+    if only and upto is None:
+        raise ValueError("only= needs the step to solve")
     store = progress or ProgressStore()
     tell = say or (lambda _: None)
     lab = placing.place(cluster, lab)
     if prepare(cluster, lab):
         tell(f"created namespace {lab.namespace}")
     done = []
-    steps = lab.steps_upto(upto)
+    steps = [lab.step(upto)] if only and upto is not None else lab.steps_upto(upto)
     for step in steps:
         if step.id in skip:
             continue
