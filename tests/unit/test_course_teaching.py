@@ -513,6 +513,12 @@ def _drop(cells: list[Notebook], needle: str) -> None:
     cells.remove(_cell(cells, needle))
 
 
+def _into_code(cells: list[Notebook], needle: str) -> None:
+    """The Markdown cell as a comment in a code cell: an image there is never shown."""
+    at = cells.index(_cell(cells, needle))
+    cells[at] = code("# " + cells[at].source.replace("\n", "\n# "))
+
+
 def _move_after(cells: list[Notebook], needle: str, after: str) -> None:
     moving = _cell(cells, needle)
     cells.remove(moving)
@@ -609,10 +615,7 @@ NOTEBOOK_VARIANTS: dict[str, tuple[str, Callable[[list[Notebook]], None], str]] 
     ),
     "diagram-in-a-code-cell": (
         "diagram",
-        lambda cells: (
-            _set(cells, "## Step 1", "## Step 1"),
-            cells.insert(3, code("# ![A Service](diagrams/05-service.svg)")),
-        ),
+        lambda cells: _into_code(cells, "## Step 1"),
         "no diagram",
     ),
     "no-predict-cell": (

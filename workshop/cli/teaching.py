@@ -19,6 +19,7 @@ from workshop.cli.course import _connect, _context_name, _lab, _store, cluster_o
 
 if TYPE_CHECKING:
     from workshop import course
+    from workshop.cluster import Seat
 
 
 @click.command("break")
@@ -31,6 +32,7 @@ def break_(lab: str, step: str, context: str | None, kubeconfig: Path | None) ->
     from workshop.course.breaking import fix_step
 
     found = _lab(lab)
+    _kubeconfig_read(context, kubeconfig)  # a broken kubeconfig is said first
     chosen = fix_step(found, step)  # a step that is not a fix step fails before connecting
     connection = _connect(context, kubeconfig)
     done = break_step(connection, found, chosen.id, say=lambda m: err.print(f"[dim]{escape(m)}[/]"))
@@ -63,7 +65,7 @@ def quiz(
     from workshop.errors import WorkshopError
 
     found = _lab(lab)
-    name = _context_name(context, kubeconfig)
+    name, seat = _kubeconfig_read(context, kubeconfig)
     if question is not None:
         if choice is None:
             raise click.UsageError(
@@ -98,7 +100,16 @@ def quiz(
                 ) from e
             _answer(found, asked.id, picked - 1, name)
     _score(found, name)
-    _to_the_class(found, name, context, kubeconfig)
+    if seat is not None:
+        _to_the_class(found, name, context, kubeconfig)
+
+
+def _kubeconfig_read(context: str | None, kubeconfig: Path | None) -> tuple[str, Seat | None]:
+    """The context's name and a class learner's seat, read without connecting: a missing or
+    broken kubeconfig is said before anything else."""
+    from workshop.cluster import target
+
+    return _context_name(context, kubeconfig), target(context, kubeconfig=kubeconfig).seat()
 
 
 def _answer(lab: course.Lab, ident: str, choice: int, context: str) -> None:
@@ -130,11 +141,8 @@ def _to_the_class(
     lab: course.Lab, context_name: str, context: str | None, kubeconfig: Path | None
 ) -> None:
     """A class learner's answers go to the class board (the only reason to connect)."""
-    from workshop.cluster import target
     from workshop.course import place, reporting
 
-    if target(context, kubeconfig=kubeconfig).seat() is None:
-        return
     connection = _connect(context, kubeconfig)
     placed = place(connection, lab)
     problem = reporting.report_answers(connection, placed, _store().answers(context_name, lab.id))
