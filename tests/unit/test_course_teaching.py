@@ -808,3 +808,31 @@ def test_a_lab_before_03_needs_no_fix_step(tmp_path: Path) -> None:
     (lab_dir / "lab.yaml").write_text(textwrap.dedent(text))
     early = lab_dir.rename(lab_dir.with_name("02-teaching"))
     assert shape_of_the_lab(course.load_lab(early), notebook) == []
+
+
+# -- CI runs the notebook with each challenge cell solved ----------------------------------
+
+
+def test_ci_runs_a_copy_with_each_challenge_cell_solved_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    from tests.notebooks.test_notebooks import solved_copy
+
+    notebook = write_course(tmp_path)
+    before = sorted(p.name for p in notebook.parent.iterdir())
+    with solved_copy(notebook) as copy:
+        assert copy.parent == notebook.parent  # its ../labs paths stay true
+        assert copy.name.startswith(".") and not copy.match("[0-9][0-9]-*.ipynb")
+        cells = load(copy).cells
+        solved = [c.source for c in cells if "challenge" in c.metadata.get("tags", [])]
+        assert solved == [
+            'course.solve(cluster, lab, "expose", only=True)',
+            'course.solve(cluster, lab, "scale", only=True)',
+            'course.solve(cluster, lab, "fix-selector", only=True)',
+        ]
+        assert len(cells) == len(load(notebook).cells)
+    assert sorted(p.name for p in notebook.parent.iterdir()) == before
+    with pytest.raises(RuntimeError), solved_copy(notebook):
+        raise RuntimeError("nbval crashed")
+    assert sorted(p.name for p in notebook.parent.iterdir()) == before
+    assert "# Your turn" in load(notebook).cells[6].source  # the original is untouched
