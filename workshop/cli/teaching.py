@@ -73,8 +73,6 @@ def quiz(
             )
         _answer(found, question, choice - 1, name)
     else:
-        if choice is not None:  # unreachable through click: CHOICE comes after QUESTION
-            raise click.UsageError("give the question with its choice")
         questions = found.spec.quiz
         if not questions:
             raise WorkshopError(
