@@ -58,6 +58,7 @@ def build(
         result = builder.build(
             context, f"{name}:{tag}", output=output, dockerfile=dockerfile, build_args=args
         )
+        console.print(f"building with {result.builder}")
         for number, step in enumerate(result.steps, 1):
             made = f"  -> layer {step.layer[:19]}" if step.layer else ""
             click.echo(f"#{number} {step.text}{made}")
