@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from workshop.containers import builder, store
+from workshop.containers import buildah, builder, store
 from workshop.course import SolutionContext
 from workshop.tools import registry
 
@@ -58,6 +58,12 @@ def build_push_roll(lab: SolutionContext) -> None:
     kubectl set image deployment/hello-web hello-web=REGISTRY/hello-web:1.1"""
     image = _build_and_push(lab, HERE / "solution" / "v1.1" / "Dockerfile", NEXT_TAG)
     lab.kubectl("set", "image", "deployment/hello-web", f"hello-web={image}", "-n", lab.namespace)
+
+
+def forget_builds(_lab: SolutionContext) -> None:
+    """What `workshop reset 01` removes besides the namespace: buildah's storage under the
+    workshop home (its layers, the build cache). The built images and the registry stay."""
+    buildah.clean()
 
 
 def deploy_missing_tag(lab: SolutionContext) -> None:
