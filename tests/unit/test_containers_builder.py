@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.containers import base, builder, oci, store
+from workshop.containers import base, buildah, builder, oci, store
 from workshop.containers.builder import BuildError
 from workshop.sandbox.addons import pages
 from workshop.sandbox.addons.catalogue import parse
@@ -250,3 +250,13 @@ def test_buildah_steps_get_the_layers_their_history_entries_made() -> None:
     image = oci.Image(Path(), oci.Descriptor(oci.MANIFEST, "sha256:m", 1), {}, config, layers)
     steps = builder._buildah_steps(image, instructions)
     assert [(s.line, s.layer) for s in steps] == [(1, None), (2, None), (3, "sha256:b"), (4, None)]
+
+
+def test_a_failing_run_is_one_line_with_what_its_command_said() -> None:
+    said = (
+        "STEP 2/2: RUN make\n/bin/sh: make: not found\nsubprocess exited with status 127\n"
+        'Error: building at STEP "RUN make": exit status 127\n'
+    )
+    assert buildah._last_error(said, "bud") == (
+        'building at STEP "RUN make": exit status 127 (/bin/sh: make: not found)'
+    )

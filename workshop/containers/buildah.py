@@ -10,7 +10,7 @@ Everything buildah writes stays in ``$WORKSHOP_HOME/buildah/`` (never the host's
 ``/var/lib/containers``): ``storage/`` holds its layers (the build cache, as Docker's),
 ``run/`` its locks, and ``tmp/`` its scratch files, removed after every build;
 ``clean()`` removes it all. Base images come from files, never from the network:
-``workshop/base`` is written by the offline builder and loaded before the build.
+``workshop/base`` is written by the offline builder and loaded (``load_base``) first.
 """
 
 from __future__ import annotations
@@ -77,10 +77,18 @@ class Buildah:
 
 
 def _last_error(said: str, verb: str) -> str:
-    """buildah's own words, one line: its last ``Error:`` line (the cause), else the last."""
+    """buildah's own words, one line: its last ``Error:`` line (the cause), and before it
+    what a failing RUN command printed last."""
     lines = [line.strip() for line in said.strip().splitlines() if line.strip()]
     errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error:")]
-    return (errors or lines or [f"buildah {verb} failed"])[-1]
+    if not errors:
+        return lines[-1] if lines else f"buildah {verb} failed"
+    printed = [
+        line
+        for line in lines
+        if not line.startswith(("Error:", "subprocess exited", "STEP ", "time="))
+    ]
+    return f"{errors[-1]} ({printed[-1]})" if printed else errors[-1]
 
 
 def default_home() -> Path:
@@ -168,12 +176,9 @@ def build(
     output: Path,
     dockerfile: Path,
     build_args: Mapping[str, str],
-    base_layout: Path | None,
 ) -> oci.Image:
     """``buildah bud`` one layer per instruction (as Docker does), then export the image
-    as an OCI layout at ``output``. ``base_layout``: workshop/base to load first."""
-    if base_layout is not None:
-        load_base(tool, base_layout)
+    as an OCI layout at ``output``."""
     args = [x for key, value in build_args.items() for x in ("--build-arg", f"{key}={value}")]
     tool.run(
         "bud",

@@ -119,7 +119,7 @@ def build(
     running = _needs_buildah(instructions, file)
     if running is not None:
         return _build_with_buildah(
-            folder, tag, output=Path(output), dockerfile=file, args=args, why=running
+            folder, tag, instructions, output=Path(output), dockerfile=file, args=args, why=running
         )
     state: _State | None = None
     steps: list[_Step] = []
@@ -177,53 +177,67 @@ def _needs_buildah(instructions: list[dict[str, Any]], file: Path) -> str | None
 
 
 def _build_with_buildah(
-    context: Path, tag: str, *, output: Path, dockerfile: Path, args: dict[str, str], why: str
+    context: Path,
+    tag: str,
+    instructions: list[dict[str, Any]],
+    *,
+    output: Path,
+    dockerfile: Path,
+    args: dict[str, str],
+    why: str,
 ) -> BuildResult:
     tool = buildah.find()
     if tool is None:
         reason = buildah.why_not()
         remedy = buildah.INSTALL if "not installed" in reason else buildah.ELSEWHERE
         raise BuildError(f"{why}: this image needs buildah to build, but {reason}: {remedy}.")
-    instructions = parse(dockerfile.read_text())
-    stages: set[str] = set()
-    needs_base = False
+    if _bases(instructions, dockerfile, args):  # workshop/base is files: write it for buildah
+        with tempfile.TemporaryDirectory(prefix="base-", dir=_made(tool.home)) as scratch:
+            reference = f"{base.NAME}:{base.TAG}"
+            written = _write(_start(reference, reference), Path(scratch, "base"), reference)
+            buildah.load_base(tool, written.layout)
+    try:
+        image = buildah.build(
+            tool, context, tag, output=output, dockerfile=dockerfile, build_args=args
+        )
+    except buildah.BuildahError as e:
+        raise BuildError(f"{dockerfile.name}: buildah says: {e.message}") from e
+    return BuildResult(image, _buildah_steps(image, instructions), tool.version)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _bases(instructions: list[dict[str, Any]], dockerfile: Path, args: dict[str, str]) -> bool:
+    """Whether a stage starts FROM workshop/base; ``BuildError`` for an image that would
+    have to be pulled (there is no internet to pull it from)."""
+    known = dict(args)
+    stages: set[str] = set()  # names given with AS: later stages may start FROM them
+    froms = 0
+    wanted = False
     for item in instructions:
-        if item["instruction"] != "FROM":
+        name, value = item["instruction"], item["value"]
+        if name == "ARG" and not froms:  # an ARG before the first FROM names the base
+            key, _, default = value.partition("=")
+            known.setdefault(key.strip(), default.strip().strip('"'))
+        if name != "FROM":
             continue
-        words = _expand(item["value"], {}, args).split()
-        where = f"{dockerfile.name}, line {item['startline'] + 1}: FROM {item['value']}"
-        name, _, version = words[0].partition(":")
-        if name in (base.NAME, f"docker.io/{base.NAME}") and version in ("", "latest", base.TAG):
-            needs_base = True
-        elif name != "scratch" and words[0] not in stages:
+        froms += 1
+        words = _expand(value, {}, known).split()
+        image, _, version = words[0].partition(":")
+        if image in (base.NAME, f"docker.io/{base.NAME}") and version in ("", "latest", base.TAG):
+            wanted = True
+        elif image != "scratch" and words[0] not in stages:
             raise BuildError(
-                f"{where}: there is no internet to pull {words[0]} from, so start FROM "
-                f"{base.NAME} (busybox: sh, httpd...) or FROM scratch."
+                f"{dockerfile.name}, line {item['startline'] + 1}: FROM {value}: there is no "
+                f"internet to pull {words[0]} from, so start FROM {base.NAME} (busybox: sh, "
+                "httpd...) or FROM scratch."
             )
         if len(words) == 3 and words[1].upper() == "AS":
             stages.add(words[2])
-    tool.home.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="base-", dir=tool.home) as scratch:
-        base_layout = None
-        if needs_base:  # workshop/base exists as files only: write it, buildah loads it
-            empty = Path(scratch, "context")
-            empty.mkdir()
-            (empty / "Dockerfile").write_text(f"FROM {base.NAME}:{base.TAG}\n")
-            base_layout = Path(scratch, "base")
-            build(empty, f"{base.NAME}:{base.TAG}", output=base_layout)
-        try:
-            image = buildah.build(
-                tool,
-                context,
-                tag,
-                output=output,
-                dockerfile=dockerfile,
-                build_args=args,
-                base_layout=base_layout,
-            )
-        except buildah.BuildahError as e:
-            raise BuildError(f"{dockerfile.name}: buildah says: {e.message}") from e
-    return BuildResult(image, _buildah_steps(image, instructions), tool.version)
+    return wanted
 
 
 def _buildah_steps(image: oci.Image, instructions: list[dict[str, Any]]) -> list[Step]:
