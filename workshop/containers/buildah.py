@@ -3,8 +3,9 @@
 `buildah <https://github.com/containers/buildah>`_ builds a Dockerfile with no engine
 running: ``--isolation chroot`` runs each ``RUN`` in a chroot of the image's files,
 ``--storage-driver vfs`` keeps each layer as a plain folder (no overlay mount needed). It
-works as root, or rootless where the kernel lets users create user namespaces
-(``buildah unshare true`` succeeds); an unprivileged container (a Binder) allows neither.
+works as root, or rootless where the kernel lets users create user namespaces and the
+user has a range of ids (``/etc/subuid``, ``/etc/subgid``); an unprivileged container
+(a Binder) allows neither.
 
 Everything buildah writes stays in ``$WORKSHOP_HOME/buildah/`` (never the host's
 ``/var/lib/containers``): ``storage/`` holds its layers (the build cache, as Docker's),
@@ -32,6 +33,7 @@ from workshop.containers.oci import ImageError
 from workshop.home import workshop_home
 
 PROBE_TIMEOUT = 20.0
+ROOTLESS_IDS = 65536  # user ids a rootless build needs: 0 to 65534 (nobody) and more
 BUILD_TIMEOUT = 900.0
 INSTALL = "`make setup` installs it as root (`apt-get install buildah` on Debian or Ubuntu)"
 ELSEWHERE = "build it where buildah or Docker runs, or make the files outside and COPY them in"
@@ -101,8 +103,9 @@ def usable(binary: Path) -> str | None:
         return None
     try:  # rootless: buildah re-enters a user namespace of its own for every command
         done = subprocess.run(
-            [str(binary), "unshare", "true"],
+            [str(binary), "unshare", "cat", "/proc/self/uid_map"],
             capture_output=True,
+            text=True,
             timeout=PROBE_TIMEOUT,
             check=False,
         )
@@ -110,6 +113,15 @@ def usable(binary: Path) -> str | None:
         return "buildah does not start here"
     if done.returncode != 0:
         return "this machine lets neither root nor user namespaces run buildah"
+    # each line: first id inside, first id outside, how many; the base's files belong to
+    # users up to 65534 (nobody), so one id (no /etc/subuid range) is not enough
+    mapped = sum(
+        int(line.split()[2]) for line in done.stdout.splitlines() if len(line.split()) == 3
+    )
+    if mapped < ROOTLESS_IDS:
+        return (
+            "buildah has no range of user ids here (a line for you in /etc/subuid and /etc/subgid)"
+        )
     return None
 
 
