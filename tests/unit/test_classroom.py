@@ -81,6 +81,19 @@ def test_the_learner_role_grants_no_way_out() -> None:
     assert pods * 256 <= 5 * 1024  # default limit 256Mi, limits.memory 5Gi
 
 
+def test_a_class_where_exec_is_not_jailed_gives_learners_no_exec() -> None:
+    people = [roster.Learner("alice", "Alice")]
+
+    def granted(p: plan.ClassPlan) -> set[str]:
+        role = next(o for o in p.cluster_objects() if o["metadata"]["name"] == p.learner_role)
+        return {r for rule in role["rules"] for r in rule["resources"]}
+
+    jailed = granted(plan.ClassPlan("k8s101", people, ["lab-04"]))
+    unjailed = granted(plan.ClassPlan("k8s101", people, ["lab-04"], exec_allowed=False))
+    assert "pods/exec" in jailed
+    assert jailed - unjailed == {"pods/exec"}  # logs, port-forward, attach stay
+
+
 def test_a_learner_kubeconfig_carries_their_seat(tmp_path: Path) -> None:
     config = kubeconfigs.build(
         class_name="k8s101", learner="alice", server="https://127.0.0.1:6443", ca="Q0E=",

@@ -144,6 +144,20 @@ class ClassPlan:
     lab_namespaces: list[str]  # the labs' own namespaces: lab-00, lab-02, ...
     quota: dict[str, str] = field(default_factory=lambda: dict(QUOTA))
     token_seconds: int = 8 * 3600  # the class's --hours: no learner's token outlives them
+    # `kubectl exec` for learners: False where it would run on the instructor's machine out
+    # of a jail (a sandbox run by an ordinary user, or without bubblewrap)
+    exec_allowed: bool = True
+
+    @property
+    def learner_rules(self) -> list[Object]:
+        if self.exec_allowed:
+            return LEARNER_RULES
+        return [
+            rule | {"resources": [r for r in rule["resources"] if r != "pods/exec"]}
+            if "pods/exec" in rule.get("resources", ())
+            else rule
+            for rule in LEARNER_RULES
+        ]
 
     @property
     def learner_role(self) -> str:
@@ -180,7 +194,7 @@ class ClassPlan:
                 None,
                 self.labels(),
             )
-            | {"rules": LEARNER_RULES},
+            | {"rules": self.learner_rules},
             _meta(
                 "rbac.authorization.k8s.io/v1", "ClusterRole", self.reader_role, None, self.labels()
             )

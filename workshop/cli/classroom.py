@@ -35,6 +35,18 @@ def _admin(context: str | None, kubeconfig: Path | None) -> Any:
     return cluster
 
 
+def _unjailed_exec(admin: Any) -> str | None:
+    """Where exec runs, if the class is on this machine's sandbox and exec is not jailed."""
+    if not admin.is_sandbox:
+        return None  # a real cluster: exec runs in the container, on its node
+    from workshop.sandbox import Sandbox
+
+    status = Sandbox().status()
+    if not status.running or status.api_url != admin.server.rstrip("/"):
+        return None  # another machine's sandbox: its own jail decides
+    return None if status.exec_jailed else status.exec_runs or "on this machine"
+
+
 @click.group("class")
 def group() -> None:
     """Instructor-led classes: isolated learners on one cluster, and a live board."""
@@ -94,7 +106,20 @@ def create(
     namespaces = sorted({lab.base_namespace for lab in labs})
     rosters.check_fits(name, people, namespaces)
     admin = _admin(context, kubeconfig)
-    plan = classroom.ClassPlan(name, people, namespaces, token_seconds=int(hours * 3600))
+    unjailed = _unjailed_exec(admin)
+    if unjailed:
+        err.print(
+            f"learners get no `kubectl exec`: in this sandbox it runs {unjailed}, so a "
+            "learner's command would reach your files and processes (run the sandbox as root, "
+            "with bubblewrap from `make setup`, to give it to them in a jail)"
+        )
+    plan = classroom.ClassPlan(
+        name,
+        people,
+        namespaces,
+        token_seconds=int(hours * 3600),
+        exec_allowed=not unjailed,
+    )
     folder = out_dir or Path(f"class-{name}")
     started = time.monotonic()
     with err.status("creating the class") as spinner:

@@ -56,6 +56,7 @@ START_TIMEOUT = 90.0
 STOP_GRACE = 10.0
 
 Progress = Callable[[str], None]
+JAILED = "as nobody, in a bubblewrap jail"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Status:
     """Processes of a sandbox whose supervisor died (SIGKILL, a crash): ``up`` ends them."""
     exec_runs: str | None = None
     """Where and as whom ``kubectl exec`` runs its commands, in a sentence."""
+    exec_jailed: bool = False
+    """Whether those commands run in kwok's jail (``jail.py``)."""
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,7 @@ class Sandbox:
             uptime=time.time() - info["startedAt"] if info.get("startedAt") else None,
             components=comps,
             exec_runs=self._exec_runs(),
+            exec_jailed=self._exec_runs() == JAILED,
         )
         api = self._api(state)
         try:
@@ -326,7 +330,7 @@ class Sandbox:
         except (OSError, ValueError, KeyError, StopIteration):
             return None
         if jail.unwrap(kwok) != kwok:
-            return "as nobody, in a bubblewrap jail"
+            return JAILED
         if os.geteuid() == 0:
             return "as nobody, no jail (`make setup` installs bubblewrap)"
         return "as you, on this machine (a jail needs root)"
