@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.unit.test_widgets_questions import write_lab
-from workshop.course import CheckResult, RecordedCluster, StepResult
+from workshop.course import CheckResult, RecordedCluster, Step, StepResult
 from workshop.widgets import inprogress
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -122,3 +122,50 @@ def test_a_failing_check_that_says_its_far_side_is_busy_is_progress(tmp_path: Pa
     busy = result("release wordpress (revision 2) is pending-upgrade, expected deployed")
     assert inprogress.reason(api, lab, step, busy, now=NOW) == busy.message
     assert inprogress.reason(api, lab, step, result("configmap colour not found"), now=NOW) is None
+
+
+def test_a_status_the_cluster_is_still_filling_in_is_progress_for_a_minute(
+    tmp_path: Path,
+) -> None:
+    lab = write_lab(tmp_path)
+    oom = Step.model_validate(
+        {
+            "id": "oom",
+            "title": "OOMKilled",
+            "instructions": "Run a pod that uses too much memory.",
+            "checks": [
+                {
+                    "kind": "exists",
+                    "object": "Pod/hog",
+                    "fields": {"status.containerStatuses[0].state.terminated.reason": "OOMKilled"},
+                }
+            ],
+            "hints": ["Limits."],
+            "solution": [{"kubectl": "run hog --image=busybox"}],
+        }
+    )
+    failing = StepResult(lab.id, "oom", "OOMKilled", (CheckResult(False, "pod hog: ..."),))
+
+    def hog(age: float) -> dict[str, Any]:
+        running = pod("hog", ready=True, started=age)
+        running["metadata"]["creationTimestamp"] = (NOW - timedelta(seconds=age)).isoformat()
+        return running
+
+    young = RecordedCluster([namespace(), hog(5)])
+    assert inprogress.reason(young, lab, oom, failing, now=NOW) == (
+        "pod hog is 5s old: the cluster is still filling in its status"
+    )
+    old = RecordedCluster([namespace(), hog(120)])
+    assert inprogress.reason(old, lab, oom, failing, now=NOW) is None
+    # what the learner writes (a ConfigMap's data) is not filled in later: no wait
+    colour = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "colour", "namespace": NS, "creationTimestamp": NOW.isoformat()},
+        "data": {"colour": "red"},
+    }
+    fix = lab.step("fix-colour")
+    wrong = StepResult(lab.id, fix.id, fix.title, (CheckResult(False, "configmap colour: ..."),))
+    assert (
+        inprogress.reason(RecordedCluster([namespace(), colour]), lab, fix, wrong, now=NOW) is None
+    )

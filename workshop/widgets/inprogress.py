@@ -9,8 +9,11 @@ in progress, read from the cluster itself (never from the time a step usually ta
   or whose pods are still coming (none of them stalled); a claim being provisioned for a
   pod the scheduler placed; a LoadBalancer Service waiting for its address; the namespace
   itself being deleted;
-- for the check that failed: a Node not Ready yet (a node pool growing), a Helm release
-  ``pending-...``, a managed cluster or node pool not ``READY`` yet or being deleted.
+- for the check that failed: the object it reads, created less than ``SETTLING`` seconds
+  ago, when the check looks at what the cluster writes there (``status``, conditions, a
+  pod's log: a container about to be OOMKilled, a claim about to bind); a Node not Ready
+  yet (a node pool growing), a Helm release ``pending-...``, a managed cluster or node
+  pool not ``READY`` yet or being deleted.
 
 A stalled state is not progress: an image that cannot be pulled, a container that keeps
 crashing, a pod no node can take, a rollout past its deadline, a pod running but not
@@ -28,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workshop.course import Lab, Reader, Step, StepResult
-from workshop.course.schema import NodeCountCheck
+from workshop.course.schema import Check, ConditionCheck, ExistsCheck, LogCheck, NodeCountCheck
 from workshop.errors import WorkshopError
 
 Object = dict[str, Any]
@@ -75,6 +78,9 @@ def _reason(api: Reader, lab: Lab, step: Step, result: StepResult, now: datetime
             for node in api.list("v1", "Node", label_selector=check.selector):
                 if not _ready(node) and not _deleting(node):
                     return f"node {_name(node)} is not Ready yet"
+        young = _young_status(api, lab, check, now)
+        if young:
+            return young
     namespaces = dict.fromkeys(
         [lab.namespace]
         + [lab.localize(named) for c in step.checks if (named := getattr(c, "namespace", None))]
@@ -84,6 +90,27 @@ def _reason(api: Reader, lab: Lab, step: Step, result: StepResult, now: datetime
         if found:
             return found
     return None
+
+
+def _young_status(api: Reader, lab: Lab, check: Check, now: datetime) -> str | None:
+    """The check reads what the cluster writes in an object that has just been created."""
+    if isinstance(check, ExistsCheck):
+        if not any(f.path.startswith("status") for f in check.fields):
+            return None  # what the learner writes (spec, data, labels) does not fill in later
+    elif not isinstance(check, (ConditionCheck, LogCheck)):
+        return None
+    target = check.target
+    if target.name is None:
+        return None
+    namespace = lab.localize(check.namespace) if check.namespace else lab.namespace
+    obj = api.get(target.api_version, target.kind, target.name, namespace)
+    created = _time(((obj or {}).get("metadata") or {}).get("creationTimestamp"))
+    if created is None:
+        return None
+    age = (now - created).total_seconds()
+    if age >= SETTLING:
+        return None
+    return f"{target.show()} is {max(age, 0):.0f}s old: the cluster is still filling in its status"
 
 
 def settling(api: Reader, namespace: str, *, now: datetime | None = None) -> str | None:
