@@ -32,6 +32,7 @@ from workshop.widgets.base import Message, Widget
 from .test_widgets_checkbutton import NAMESPACE
 from .test_widgets_checkbutton import Connection as RecordedConnection
 from .test_widgets_cloud import PRICES
+from .test_widgets_questions import write_lab
 
 UNREACHABLE = "cannot reach the cluster"
 
@@ -179,7 +180,46 @@ def test_use_and_service_url_on_a_dead_cluster(dead: Cluster) -> None:
     assert raised.value._render_traceback_() == [f"\x1b[31mClusterError:\x1b[0m {raised.value}"]
 
 
+def test_breakit_on_a_dead_cluster_says_it_in_one_red_sentence(
+    dead: Cluster, tmp_path: Path
+) -> None:
+    lab = write_lab(tmp_path)
+    widget = widgets.BreakIt(dead, lab, "fix-colour", strict=False)
+    assert isinstance(widget.error, ClusterError) and widget.breaks == 0
+    assert (
+        UNREACHABLE in widget.report.value and 'class="ws-message ws-error"' in widget.report.value
+    )
+    assert "Traceback" not in widget.report.value
+    with pytest.raises(ClusterError):  # the notebook tests see it
+        widgets.BreakIt(dead, lab, "fix-colour", strict=True)
+
+
+def test_cleanup_on_a_dead_cluster_says_it_in_one_red_sentence(
+    dead: Cluster, tmp_path: Path
+) -> None:
+    widget = widgets.CleanupButton(dead, write_lab(tmp_path), timeout=5)
+    widget.click()
+    assert widget.confirm() is None
+    assert isinstance(widget.error, ClusterError)
+    assert UNREACHABLE in widget.report.value and "Traceback" not in widget.report.value
+    assert not widget.button.disabled  # it can be tried again
+
+
 # -- progress that cannot be saved ---------------------------------------------------------
+
+
+def test_predict_and_quiz_show_an_answer_that_cannot_be_saved(
+    unwritable: ProgressStore, tmp_path: Path
+) -> None:
+    lab = write_lab(tmp_path)
+    connection = RecordedConnection()
+    predict = widgets.Predict(connection, lab, "make", progress_store=unwritable)  # type: ignore[arg-type]
+    assert predict.choose(1) and "✔ Right." in predict.feedback.value
+    assert "not saved" in shown_error(predict.note)
+    quiz = widgets.Quiz(connection, lab, progress_store=unwritable)  # type: ignore[arg-type]
+    assert quiz.choose(0, 0) and not quiz.choose(1, 1)
+    assert "not saved" in shown_error(quiz.questions[1].note)
+    assert quiz.score_line == "1 of 2 right on the first try"  # from what this kernel saw
 
 
 def test_checkbutton_shows_its_result_and_says_it_was_not_saved(unwritable: ProgressStore) -> None:
@@ -280,13 +320,17 @@ def test_a_workshop_error_raised_in_a_notebook_cell_shows_one_sentence(
 
 COVERED = {
     "ApplyBox",
+    "BreakIt",
     "CheckButton",
     "ClassBoard",
+    "CleanupButton",
     "ClusterView",
     "ClusterWizard",
     "CostMeter",
     "ImageView",
     "LogView",
+    "Predict",
+    "Quiz",
     "ReconcileView",
     "ReleasePanel",
     "ResourceTable",

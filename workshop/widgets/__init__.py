@@ -11,6 +11,10 @@ Public API::
     widgets.ScaleSlider(cluster, "hello", "lab-04")
     widgets.PlanView(work.plan())                        # a Terraform plan, coloured
     widgets.CheckButton(cluster, "04-hello-world", "deploy")
+    widgets.Predict(cluster, lab, "self-healing")         # a prediction: one click, explained
+    widgets.Quiz(cluster, lab)                            # the lab's graded quiz and its score
+    widgets.BreakIt(cluster, lab, "fix-selector")         # a fix step's broken state, now
+    widgets.CleanupButton(cluster, lab)                   # asks, then `workshop reset NN`
     widgets.ReconcileView(operator)                       # start/stop an operator, its reconciles
     widgets.ClassBoard(admin_cluster, "k8s101")           # an instructor's live class board
     widgets.wait_until(condition, timeout=60, what="...")  # with a progress bar
@@ -25,8 +29,10 @@ Every widget shows the kubectl (or helm) command that does the same by hand. Lik
 """
 
 from workshop.widgets.applybox import ApplyBox
+from workshop.widgets.breakit import BreakIt
 from workshop.widgets.checkbutton import CheckButton
 from workshop.widgets.classboard import ClassBoard
+from workshop.widgets.cleanup import CleanupButton
 from workshop.widgets.clusterview import ClusterView
 from workshop.widgets.costmeter import CostMeter
 from workshop.widgets.drawing import ClusterPicture, NodeBox, PodTile
@@ -35,6 +41,7 @@ from workshop.widgets.imageview import ImageView
 from workshop.widgets.logview import LogView
 from workshop.widgets.planview import PlanView
 from workshop.widgets.progress import Waiting, wait_until
+from workshop.widgets.questions import Predict, Quiz
 from workshop.widgets.reconcileview import ReconcileView
 from workshop.widgets.releases import ReleasePanel
 from workshop.widgets.scale import ScaleSlider
@@ -45,9 +52,11 @@ from workshop.widgets.wizard import ClusterWizard
 
 __all__ = [
     "ApplyBox",
+    "BreakIt",
     "CheckButton",
     "CheckFailed",
     "ClassBoard",
+    "CleanupButton",
     "ClusterPicture",
     "ClusterView",
     "ClusterWizard",
@@ -58,6 +67,8 @@ __all__ = [
     "NodeBox",
     "PlanView",
     "PodTile",
+    "Predict",
+    "Quiz",
     "ReconcileView",
     "ReleasePanel",
     "ResourceTable",

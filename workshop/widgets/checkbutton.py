@@ -1,11 +1,16 @@
 """``CheckButton``: run a lab step's checks, reveal hints tier by tier, record progress.
 
 The checks are ``workshop.course``'s, the same ones ``workshop check`` runs in a terminal
-and CI runs in tests. By default the check runs as soon as the cell runs (``run=True``),
-optionally waiting up to ``wait`` seconds for it to pass (rollouts take a moment). With
-``strict`` (default: the ``WORKSHOP_STRICT_CHECKS`` environment variable, which the notebook
-tests set) a failing check raises ``CheckFailed``, so CI sees it; a learner only sees the
-result and a hint button.
+and CI runs in tests. By default the check runs as soon as the cell runs (``run=True``).
+A check that is not yet true answers at once, in red, once, with its hints rendered as
+Markdown. ``wait`` (seconds) is a limit, not a delay: the button keeps checking only while
+something is in progress that could make the check pass (a rollout under way, pods
+starting, a load balancer getting its address: ``workshop.widgets.inprogress``) or while
+the outcome changes from one attempt to the next; a step simply not done, or stuck (an
+image that cannot be pulled, a pod no node can take), answers at once. With ``strict``
+(default: the ``WORKSHOP_STRICT_CHECKS`` environment variable, which the notebook tests
+set) a failing check raises ``CheckFailed``, so CI sees it; a learner only sees the result
+and a hint button.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from workshop import course
 from workshop.cluster import Cluster
 from workshop.course import Lab, ProgressStore, StepResult
 from workshop.errors import WorkshopError
-from workshop.widgets import progress
+from workshop.widgets import inprogress, markdown, progress
 from workshop.widgets.base import CommandLine, Message, Widget
 from workshop.widgets.errors import CheckFailed
 
@@ -53,6 +58,8 @@ class CheckButton(Widget):
         self.strict = strict_default() if strict is None else strict
         self.store = progress_store or ProgressStore()
         self.result: StepResult | None = None
+        self.waited = 0.0  # seconds the last check spent waiting for something in progress
+        self.in_progress: str | None = None  # what it waited for last, if anything
         self.hints = self._revealed()
         self.button = ipywidgets.Button(description="Check", icon="check", button_style="info")
         self.hint_button = ipywidgets.Button(description="Show a hint", icon="lightbulb-o")
@@ -126,30 +133,49 @@ class CheckButton(Widget):
         return self.result
 
     def _run(self, wait: float) -> StepResult:
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
+        self.in_progress = None
+        previous: tuple[tuple[bool, str], ...] | None = None
         with progress.Waiting(f"checking {self.step.title}", timeout=wait or None) as bar:
             while True:
                 # polled without filing: check() records the outcome (and sends it to a class)
                 result = course.check(
                     self.cluster, self.lab, self.step.id, record=False, undone=False
                 )[0]
+                outcome = tuple((r.passed, r.message) for r in result.results)
                 if result.passed or result.skipped or time.monotonic() >= deadline:
-                    return course.mark_undone(self.cluster, self.lab, result)
-                bar.update(text=result.message)
+                    break
+                why = inprogress.reason(self.cluster.api, self.lab, self.step, result)
+                if why is None and previous is not None and outcome != previous:
+                    why = "the outcome is changing"
+                if why is None:  # nothing moving: waiting would not change the answer
+                    self.in_progress = None
+                    break
+                self.in_progress = why
+                bar.update(text=why)  # what it waits for, never the ✘ line itself
+                previous = outcome
                 time.sleep(0.5)
+            if not result.passed:
+                bar.close()  # the outcome shows below, once; no bar saying "done" over it
+            elif bar.shown:
+                bar.finish(ok=True, text="passed")
+        self.waited = time.monotonic() - started
+        return course.mark_undone(self.cluster, self.lab, result)
 
     def _show_result(self, result: StepResult, *, saved: bool = True) -> None:
         rows = []
         for check in result.results:
             mark, colour = ("✔", "#1a7f37") if check.passed else ("✘", "#cf222e")
             rows.append(
-                f'<div style="color:{colour};font-size:13px">{mark} '
+                f'<div class="ws-check" data-passed="{str(check.passed).lower()}" '
+                f'style="color:{colour};font-size:13px">{mark} '
                 f"{html.escape(check.message)}</div>"
             )
             if not check.passed and check.hint:
                 rows.append(
                     '<div class="ws-check-hint" style="color:#57606a;font-size:12px;'
-                    f'margin-left:1.4em">↳ {html.escape(check.hint)}</div>'
+                    f'margin-left:1.4em">↳ {markdown.inline(self.lab.localize(check.hint))}</div>'
                 )
         self.results.value = '<div class="ws-check-results">' + "".join(rows) + "</div>"
         if result.passed:
@@ -166,8 +192,15 @@ class CheckButton(Widget):
                 kind="info",
             )
         else:
-            self.button.button_style = "warning"
-            self.message.show("Not yet: fix what is marked ✘ and check again.", kind="error")
+            self.button.button_style = "danger"
+            if self.in_progress:  # waited its limit while something was still on its way
+                self.message.show(
+                    f"Still in progress after {self.waited:.0f}s ({self.in_progress}): "
+                    "check again in a moment.",
+                    kind="error",
+                )
+            else:
+                self.message.show("Not yet: fix what is marked ✘ and check again.", kind="error")
             if len(self.hints) < len(course.tiers(self.lab, self.step)):
                 self.hint_button.layout.display = None
 
@@ -201,7 +234,7 @@ class CheckButton(Widget):
             blocks.append(
                 f'<div class="ws-hint" style="margin:4px 0;padding:4px 8px;'
                 f'border-left:3px solid #d4a72c;background:#fff8c5"><b>{name}</b>'
-                f'<div style="white-space:pre-wrap">{html.escape(h.text)}</div></div>'
+                f"<div>{_hint_html(h)}</div></div>"
             )
         self.hint_area.value = "".join(blocks)
         total = len(course.tiers(self.lab, self.step))
@@ -209,3 +242,15 @@ class CheckButton(Widget):
             self.hint_button.layout.display = "none"
         else:
             self.hint_button.description = f"Show a hint ({len(self.hints) + 1}/{total})"
+
+
+def _hint_html(hint: course.Hint) -> str:
+    """A hint as Markdown; the solution tier's commands as a code block, one per line."""
+    if not hint.is_solution:
+        return markdown.block(hint.text)
+    first, _, rest = hint.text.partition("\n")
+    commands = "\n".join(line.strip() for line in rest.splitlines() if line.strip())
+    return (
+        f"<p>{markdown.inline(first)}</p>"
+        f'<pre style="margin:2px 0;white-space:pre-wrap"><code>{html.escape(commands)}</code></pre>'
+    )

@@ -51,6 +51,7 @@ class Waiting:
         self._show = show or _display
         self._started = time.monotonic()
         self._last_text = ""
+        self.closed = False
 
     def __enter__(self) -> Waiting:
         self._started = time.monotonic()
@@ -62,8 +63,13 @@ class Waiting:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.shown:
+        if self.shown and not self.closed:
             self.finish(ok=kind is None)
+
+    def close(self) -> None:
+        """Take the bar away (its caller shows the outcome elsewhere, once)."""
+        self.closed = True
+        self.widget.layout.display = "none"
 
     @property
     def elapsed(self) -> float:
