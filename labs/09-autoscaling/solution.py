@@ -1,5 +1,5 @@
-"""What lab 09's break-and-fix step starts from: the pool capped at 2 nodes, with more
-pods than 2 nodes hold."""
+"""Lab 09's break-and-fix step: the state it starts from (the pool capped at 2 nodes, with
+more pods than 2 nodes hold), and its repair."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def cap_pool(lab: SolutionContext) -> None:
         )
     for manifest in loading.load_manifests(lab.lab, "manifests/crowd.yaml"):
         lab.api.apply(manifest, namespace=lab.namespace)
+
+
+def raise_max(lab: SolutionContext) -> None:
+    """kubectl patch nodepool lab-09 --type merge -p '{"spec": {"maxNodes": 4}}'"""
+    # the crowd of six the step starts from (a lab solved again after scale-down left one)
+    for manifest in loading.load_manifests(lab.lab, "manifests/crowd.yaml"):
+        lab.api.apply(manifest, namespace=lab.namespace)
+    lab.kubectl("patch", "nodepool", "lab-09", "--type", "merge", "-p", '{"spec": {"maxNodes": 4}}')
