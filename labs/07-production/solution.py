@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop.course import SolutionContext
+from workshop.course import SolutionContext, loading
 
 
 def record_upgrade_plan(lab: SolutionContext) -> None:
@@ -22,3 +22,28 @@ def record_upgrade_plan(lab: SolutionContext) -> None:
         },
         namespace=lab.namespace,
     )
+
+
+def _starting_state(lab: SolutionContext, name: str, manifest: str) -> None:
+    """Deploy what a fix step starts from, if it is not there (a lab solved without breaking)."""
+    if lab.api.get("apps/v1", "Deployment", name, lab.namespace) is None:
+        for obj in loading.load_manifests(lab.lab, manifest):
+            lab.api.apply(obj, namespace=lab.namespace)
+
+
+def fit_greedy(lab: SolutionContext) -> None:
+    """kubectl set resources deployment/greedy -n lab-07 -c web --requests=cpu=500m"""
+    _starting_state(lab, "greedy", "manifests/greedy-deployment.yaml")
+    lab.kubectl(
+        "set", "resources", "deployment/greedy", "-n", lab.namespace, "-c", "web",
+        "--requests=cpu=500m",
+    )  # fmt: skip
+
+
+def feed_memory_hog(lab: SolutionContext) -> None:
+    """kubectl set resources deployment/memory-hog -n lab-07 -c stress --limits=memory=200Mi"""
+    _starting_state(lab, "memory-hog", "manifests/memory-hog-deployment.yaml")
+    lab.kubectl(
+        "set", "resources", "deployment/memory-hog", "-n", lab.namespace, "-c", "stress",
+        "--limits=memory=200Mi",
+    )  # fmt: skip

@@ -23,7 +23,7 @@ NAME = "lab-08"
 REGION = "GRA11"
 POOL = "workers"
 FLAVOR = "b3-8"
-BLOCKED = "203.0.113.0/24"  # TEST-NET-3: an address range nobody here has
+BLOCKED = "203.0.113.0/24"  # TEST-NET-3, standing for the office: a range nobody here has
 HERE = Path(__file__).parent
 
 
@@ -102,14 +102,33 @@ def my_address() -> str:
     return mine if "/" in mine else f"{mine}/32"
 
 
-def restrict_ips(lab: SolutionContext) -> None:
-    """api.put(".../ipRestrictions", ips=["203.0.113.0/24"]), see kubectl refused,
-    then api.post(".../ipRestrictions", ips=[your address])"""
+def lock_out(lab: SolutionContext) -> None:
+    """api.put(".../kube/{kubeId}/ipRestrictions", ips=["203.0.113.0/24"]): only the
+    office's range may reach the API server (on the emulator, cluster lab-08 is created
+    first if there is none)"""
+    api, project = _api()
+    found = mks.find_cluster(api, project, NAME)
+    if found is None:
+        if ovh_tools.real_endpoint() is not None:  # a real cluster costs money: not here
+            raise CloudError(
+                f"there is no cluster {NAME} to lock you out of",
+                hint="create it first (step 1 of lab 08)",
+            )
+        create_cluster(lab)
+        found = mks.need_cluster(api, project, NAME)
+    path = _cluster_path(project, found["id"])
+    api.put(f"{path}/ipRestrictions", ips=[BLOCKED])
+    mks.wait_status(api, path, "READY")
+
+
+def let_me_in(lab: SolutionContext) -> None:
+    """api.post(".../kube/{kubeId}/ipRestrictions", ips=[your address]): POST adds to
+    the list (PUT would replace it), then wait for READY"""
     api, project = _api()
     kube_id = mks.need_cluster(api, project, NAME)["id"]
     path = _cluster_path(project, kube_id)
-    api.put(f"{path}/ipRestrictions", ips=[BLOCKED])
-    mks.wait_status(api, path, "READY")
+    if BLOCKED not in api.get(f"{path}/ipRestrictions"):
+        lock_out(lab)  # the state the step starts from (a lab solved without breaking)
     api.post(f"{path}/ipRestrictions", ips=[my_address()])
     mks.wait_status(api, path, "READY")
 
