@@ -114,8 +114,9 @@ class QuestionCard(Widget):
 
     def _clicked(self, index: int) -> None:
         try:
+            # with the cluster: a class learner's answers reach the class board too
             answered = course.answer(
-                self.lab, self.question.id, index, context=self.cluster.context, progress=self.store
+                self.lab, self.question.id, index, cluster=self.cluster, progress=self.store
             )
         except WorkshopError as e:  # shown all the same; only keeping it failed
             self.saved = False
