@@ -141,10 +141,10 @@ def break_rbac(lab: SolutionContext) -> None:
 
 
 def grant_the_missing_verb(lab: SolutionContext) -> None:
-    """kubectl apply -n lab-11 -f labs/11-operators/solution/operator-rbac.yaml (the Role
+    """kubectl apply -n lab-11 -f labs/11-operators/solution/role-with-create.yaml (the Role
     with `create` on statefulsets), then the store `cache` and an operator to reconcile it"""
     _ensure_crds(lab)
-    _rbac(lab, "solution/operator-rbac.yaml")
+    _rbac(lab, "solution/role-with-create.yaml")
     for manifest in load_manifests(lab.lab, "manifests/cache.yaml"):
         lab.api.apply(manifest, namespace=lab.namespace)
     ensure_operator(lab.cluster, lab.namespace)
