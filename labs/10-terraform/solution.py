@@ -1,8 +1,9 @@
-"""Solutions of lab 10: OpenTofu creates, resizes, adopts a drift and destroys the cluster
-of the OVHcloud guide."""
+"""Solutions of lab 10: OpenTofu creates the cluster, then its node pool, resizes the pool,
+adopts a drift and destroys it all (the cluster of the OVHcloud guide)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from workshop.tools import terraform
 
 HERE = Path(__file__).parent
 NAME = "lab-10"
+POOL = "module.kube.ovh_cloud_project_kube_nodepool.pool"
+POOL_NAME = "my-pool"
+RESIZED = 4  # nodes: step 3
 PEAK = 5  # nodes: what the on-call engineer set through the API during the traffic peak
 
 
@@ -26,33 +30,68 @@ def apply(ctx: Any) -> None:
     folder.apply()
 
 
-def resize(ctx: Any) -> None:
-    """echo 'nodes = 4' > terraform.tfvars && tofu apply"""
+def _has_pool_block(folder: terraform.Workspace) -> bool:
+    module = folder.dir / "modules" / "cluster"
+    wanted = 'resource "ovh_cloud_project_kube_nodepool" "pool"'
+    return any(wanted in " ".join(f.read_text().split()) for f in module.glob("*.tf"))
+
+
+def add_pool(ctx: Any) -> None:
+    """write the ovh_cloud_project_kube_nodepool block into modules/cluster/, then tofu apply
+
+    The block is labs/10-terraform/solution/module-pool.tf; a block of yours named `pool`
+    is kept as it is."""
     del ctx
     folder = work()
-    (folder.dir / "terraform.tfvars").write_text("nodes = 4\n")
+    if not _has_pool_block(folder):
+        target = folder.dir / "modules" / "cluster" / "module-pool.tf"
+        shutil.copyfile(HERE / "solution" / "module-pool.tf", target)
     folder.init()
     folder.apply()
 
 
-def drift(ctx: Any) -> None:
-    """api.put(pool_url, desiredNodes=5, minNodes=5, maxNodes=5) unless done, then
-    echo 'nodes = 5' > terraform.tfvars && tofu apply
-
-    The on-call engineer's change through the OVHcloud API, then its adoption: the apply
-    of an empty plan records the refreshed state."""
+def set_four_nodes(ctx: Any) -> None:
+    """echo 'nodes = 4' > terraform.tfvars && tofu apply"""
     del ctx
     folder = work()
+    (folder.dir / "terraform.tfvars").write_text(f"nodes = {RESIZED}\n")
     folder.init()
+    folder.apply()
+
+
+def _pool_url(folder: terraform.Workspace) -> str:
     api = ovh_tools.client()
     service = folder.env["TF_VAR_service_name"]
-    pool_url = (
-        f"/cloud/project/{service}/kube/{folder.output('cluster_id')}"
-        f"/nodepool/{folder.output('nodepool_id')}"
-    )
-    if api.get(pool_url)["desiredNodes"] != PEAK:
-        api.put(pool_url, desiredNodes=PEAK, minNodes=PEAK, maxNodes=PEAK)
+    kube_url = f"/cloud/project/{service}/kube/{folder.output('cluster_id')}"
+    for pool in api.get(f"{kube_url}/nodepool") or []:  # the pools, as objects
+        if pool.get("name") == POOL_NAME:
+            return f"{kube_url}/nodepool/{pool['id']}"
+    raise LookupError(f"no node pool {POOL_NAME} in the cluster: solve step 2 first")
+
+
+def scale_behind_terraform(ctx: Any) -> None:
+    """api.put(pool_url, desiredNodes=5, minNodes=5, maxNodes=5)   # the on-call engineer
+
+    The pool goes to 5 nodes through the OVHcloud API, behind Terraform's back (the
+    cluster and its pool of 4 are made first, through Terraform, if they are not there)."""
+    folder = work()
+    folder.init()
+    if POOL not in folder.resources():
+        apply(ctx)
+        add_pool(ctx)
+    set_four_nodes(ctx)  # the configuration says 4 (again, when breaking it again)
+    ovh_tools.client().put(_pool_url(folder), desiredNodes=PEAK, minNodes=PEAK, maxNodes=PEAK)
+
+
+def adopt_peak(ctx: Any) -> None:
+    """echo 'nodes = 5' > terraform.tfvars && tofu apply
+
+    The configuration adopts what the engineer did; the apply (of an empty plan once the
+    drift is adopted) records the refreshed state."""
+    del ctx
+    folder = work()
     (folder.dir / "terraform.tfvars").write_text(f"nodes = {PEAK}\n")
+    folder.init()
     folder.apply()
 
 

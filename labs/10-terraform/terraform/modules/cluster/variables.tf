@@ -1,9 +1,11 @@
 variable "service_name" {
-  type = string
+  description = "The Public Cloud project's id."
+  type        = string
 }
 
 variable "region" {
-  type = string
+  description = "Where the cluster runs, e.g. GRA7."
+  type        = string
 }
 
 variable "cluster_name" {
@@ -17,13 +19,16 @@ variable "kube_version" {
 }
 
 variable "pool_name" {
-  type = string
+  description = "The node pool's name (\"_\" and \".\" are not allowed in it)."
+  type        = string
 }
 
 variable "flavor_name" {
-  type = string
+  description = "The nodes' flavor (their size), e.g. b2-7."
+  type        = string
 }
 
 variable "nodes" {
-  type = number
+  description = "How many nodes the pool keeps (its desired, minimum and maximum)."
+  type        = number
 }
