@@ -91,6 +91,7 @@ def quiz(
                     "your answer", type=click.IntRange(1, len(asked.choices)), err=True
                 )
             except click.exceptions.Abort as e:  # end of input, or Ctrl-C
+                click.echo(err=True)  # the prompt's line ends here, not in the error
                 raise WorkshopError(
                     f"the quiz stopped at question {number} of {len(questions)}, with no answer",
                     hint="the answers given are kept; answer one at a time with "
