@@ -9,8 +9,10 @@ builder and crane, helm, kubectl) on the cluster the OVHcloud API hands out.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 from workshop.cluster import Cluster, connect
 from workshop.containers import builder
 from workshop.course import SolutionContext
+from workshop.errors import WorkshopError
 from workshop.tools import helm, kubectl, mks, registry, terraform
 from workshop.tools import ovh as ovh_tools
 
@@ -27,6 +30,7 @@ WORKSPACE = "lab-12"  # $WORKSHOP_HOME/terraform/lab-12
 CLUSTER = "capstone"  # the managed cluster's name, and the namespace the app runs in
 NAMESPACE = "capstone"
 RELEASE = "web"
+PULLS_WITH = "registry"  # the Secret the pods name in imagePullSecrets
 IMAGE = "capstone-web"
 WAIT = "3m"
 
@@ -93,11 +97,39 @@ def _page(version: str) -> str:
     return page.replace("version 1", f"version {version}")
 
 
+def _login(target: registry.Registry) -> bytes:
+    """The registry's login as a docker config.json (``auths``), never printed."""
+    config = target.registry_config
+    if config is None:  # a registry of your own (WORKSHOP_REGISTRY): your docker login
+        config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
+    try:
+        return config.read_bytes()
+    except OSError as e:
+        raise WorkshopError(
+            f"no login for the registry {target.host} ({config} cannot be read)",
+            hint="log in to it first (`docker login`, or `crane auth login`)",
+        ) from e
+
+
+def pull_secret(target: registry.Registry) -> dict[str, object]:
+    """kubectl create secret docker-registry registry -n capstone ... : what a managed
+    cluster's nodes need to pull from a private registry"""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": PULLS_WITH, "namespace": NAMESPACE},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(_login(target)).decode()},
+    }
+
+
 def build_push_install(lab: SolutionContext) -> None:
-    """build and push capstone-web:1.0; helm install web CHART -n capstone
-    --set image.repository=REGISTRY/capstone-web --set image.tag=1.0 --wait"""
+    """build and push capstone-web:1.0; kubectl create secret docker-registry registry
+    -n capstone; helm install web CHART -n capstone --set image.repository=REGISTRY/capstone-web
+    --set image.tag=1.0 --wait (the chart names the Secret in imagePullSecrets)"""
     target = _push(lab, "1.0", _page("1"))
     with _managed() as managed:
+        managed.api.apply(pull_secret(target), namespace=NAMESPACE)
         helm.install(
             managed,
             RELEASE,

@@ -117,8 +117,9 @@ def test_the_starting_files_leave_the_work_to_the_learner() -> None:
     assert "ovh_cloud_project_kube_nodepool" not in main_tf
     deployment = (LAB / "chart" / "templates" / "deployment.yaml").read_text()
     body = "\n".join(line for line in deployment.splitlines() if not line.startswith("#"))
-    for needed in ("securityContext", "readinessProbe", "livenessProbe", "resources", "volumes"):
-        assert needed not in body
+    for field in ("securityContext", "readinessProbe", "livenessProbe", "resources", "volumes"):
+        assert field not in body
+    assert "imagePullSecrets" not in body
 
 
 def test_the_instructors_pool_autoscales_and_terraform_leaves_its_size_alone() -> None:
@@ -140,6 +141,7 @@ def test_the_instructors_chart_renders_what_the_restricted_profile_asks() -> Non
     spec = deployment["spec"]
     assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
     pod = spec["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "registry"}]
     assert pod["securityContext"] == {
         "runAsNonRoot": True,
         "seccompProfile": {"type": "RuntimeDefault"},
