@@ -141,11 +141,26 @@ def build_push_install(lab: SolutionContext) -> None:
         )
 
 
+def _released() -> bool:
+    """Whether the capstone cluster exists and runs the Deployment of the release."""
+    api = ovh_tools.client()
+    found = mks.find_cluster(api, mks.project(api), CLUSTER)
+    if found is None or found.get("status") != "READY":
+        return False
+    with _managed() as managed:
+        return managed.api.get("apps/v1", "Deployment", RELEASE, NAMESPACE) is not None
+
+
 def hasty_patch(lab: SolutionContext) -> None:
     """A colleague's hasty upgrade, made behind Helm's back:
     kubectl patch deployment web -n capstone (image 2.0, allowPrivilegeEscalation: true)
 
-    The namespace's `restricted` profile refuses the new pods: the rollout stalls."""
+    The namespace's `restricted` profile refuses the new pods: the rollout stalls. On a
+    cluster where the steps before are not done yet, it does them first (self-contained)."""
+    if not _released():
+        tofu_cluster_and_pool(lab)
+        enforce_restricted(lab)
+        build_push_install(lab)
     target = registry.find(cluster=lab.cluster)
     container = {
         "name": "web",
