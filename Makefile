@@ -7,9 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup binaries busybox browser lab test soak lint bench clean-venv
+.PHONY: setup binaries busybox buildah bubblewrap browser lab test soak lint bench clean-venv
 
-setup: $(STAMP) binaries busybox
+setup: $(STAMP) binaries busybox buildah bubblewrap
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,24 @@ busybox:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static; } \
 	  || echo "busybox-static not installed: the base image gets no shell"; \
 	else echo "optional: apt-get install busybox-static gives the workshop's base image a shell"; fi; }
+
+# Debian's buildah, for Dockerfiles that RUN commands (workshop/containers/buildah.py): it
+# builds daemonless, as root or with user namespaces. Optional: without it such a build
+# stops with a sentence saying so; Dockerfiles without RUN build anyway.
+buildah:
+	@command -v buildah >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah; } \
+	  || echo "buildah not installed: Dockerfiles with RUN will not build"; \
+	else echo "optional: apt-get install buildah (as root) lets Dockerfiles with RUN build"; fi; }
+
+# Debian's bubblewrap: a sandbox run as root starts kwok in it, so `kubectl exec` sees
+# no process, file or /tmp of the machine (workshop/sandbox/jail.py). Without it (or as an
+# ordinary user) kwok runs unjailed, and `workshop sandbox status` says so.
+bubblewrap:
+	@command -v bwrap >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } \
+	  || echo "bubblewrap not installed: kubectl exec runs unjailed"; \
+	else echo "optional: apt-get install bubblewrap (as root) jails kubectl exec"; fi; }
 
 # Debian's chromium, for the browser test (Playwright drives it; it never downloads one).
 browser:

@@ -6,11 +6,13 @@ import tempfile
 from pathlib import Path
 
 from workshop.course import SolutionContext
+from workshop.errors import WorkshopError
 from workshop.tools import helm
 
 CHART = Path(__file__).resolve().parent / "chart"
 RELEASE = "blog"
 WAIT = "3m"
+BAD_TAG = "6.7.1-apahce"  # "apahce": a typo, no such tag of the wordpress image
 
 
 def install(lab: SolutionContext) -> None:
@@ -55,12 +57,38 @@ def upgrade(lab: SolutionContext) -> None:
     _upgrade(lab, {"wordpress.replicas": 2, "wordpress.memoryLimit": "256M"})
 
 
-def bad_upgrade_then_rollback(lab: SolutionContext) -> None:
-    """helm upgrade blog labs/05-helm-wordpress/chart -n lab-05 --reuse-values
-    --set wordpress.image.tag=6.7.1-apahce; helm rollback blog -n lab-05 --wait
+def upgrade_with_a_typo(lab: SolutionContext) -> None:
+    """helm upgrade blog labs/05-helm-wordpress/chart -n lab-05 --reuse-values --set
+    wordpress.image.tag=6.7.1-apahce
+
+    Where there is no release blog yet, it is installed first (as in step 1), so that
+    there is a revision to go back to.
     """
-    _upgrade(lab, {"wordpress.image.tag": "6.7.1-apahce"}, wait=False)
-    helm.rollback(lab.cluster, RELEASE, namespace=lab.namespace, wait=True, timeout=WAIT)
+    if not any(r.name == RELEASE for r in helm.list_releases(lab.cluster, namespace=lab.namespace)):
+        install(lab)
+    _upgrade(lab, {"wordpress.image.tag": BAD_TAG}, wait=False)
+
+
+def roll_back_to_what_worked(lab: SolutionContext) -> None:
+    """helm rollback blog N -n lab-05 --wait (N: the last revision that worked, from helm
+    history)
+    """
+    revisions = helm.history(lab.cluster, RELEASE, namespace=lab.namespace)
+    for revision in reversed(revisions):
+        values = helm.get_values(
+            lab.cluster, RELEASE, namespace=lab.namespace, revision=revision.revision
+        )
+        if (values.get("wordpress") or {}).get("image", {}).get("tag") != BAD_TAG:
+            helm.rollback(
+                lab.cluster,
+                RELEASE,
+                revision.revision,
+                namespace=lab.namespace,
+                wait=True,
+                timeout=WAIT,
+            )
+            return
+    raise WorkshopError(f"release {RELEASE} has no revision without the image tag {BAD_TAG}")
 
 
 def memory_limit(lab: SolutionContext) -> None:

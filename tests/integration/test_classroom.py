@@ -431,6 +431,31 @@ def test_the_board_follows_the_class_from_a_watch(
         live.stop()
 
 
+def test_a_learners_answers_reach_the_board_with_their_own_rights(
+    room: Path, admin: Cluster, tmp_path: Path
+) -> None:
+    from tests.unit.test_course_teaching import write_course
+
+    write_course(tmp_path)
+    lab = course.load_lab(tmp_path / "labs" / "05-teaching")  # a quiz of 2, a prediction
+    alice = learner(room, "alice")
+    store = course.ProgressStore(tmp_path / "progress.json")
+    course.answer(lab, "what-selects", 1, cluster=alice, progress=store)  # right
+    course.answer(lab, "endpoints", 1, cluster=alice, progress=store)  # wrong
+    course.answer(lab, "endpoints", 0, cluster=alice, progress=store)  # right, not graded
+    course.answer(lab, "scale", 0, cluster=alice, progress=store)  # the step's prediction
+    name = reporting.answers_name(lab.id)
+    record = admin.api.get(reporting.API_VERSION, reporting.KIND, name, "t10-alice")
+    assert record is not None
+    assert record["spec"]["quiz"] == {"right": 1, "answered": 2, "total": 2}
+    assert record["spec"]["predictions"] == {"made": 1, "right": 1, "total": 1}
+    assert {m["manager"] for m in record["metadata"]["managedFields"]} == {"workshop"}
+    picture = boards.summarize(CLASS, provision.progress(admin, CLASS))
+    assert picture.answers[("alice", lab.id)].text() == "quiz 1/2 · predicted 1/1"
+    assert (lab.id, "answers") not in picture.columns
+    assert "quiz 1/2 · predicted 1/1" in boards.render_html(picture)
+
+
 def test_the_notebook_board_widget_follows_the_class(
     room: Path, admin: Cluster, tmp_path: Path
 ) -> None:

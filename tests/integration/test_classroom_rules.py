@@ -135,6 +135,19 @@ def progress(learner: str, *, label: str | None = None, klass: str = CLASS) -> d
     }
 
 
+def answers(learner: str) -> dict[str, Any]:
+    """A lab's answers (quiz score, predictions), as ``reporting.report_answers`` writes them."""
+    fake = progress(learner)
+    fake["metadata"]["name"] = reporting.answers_name(f"04-hello-world-{learner}")
+    fake["spec"] = {
+        "learner": learner,
+        "lab": "04-hello-world",
+        "quiz": {"right": 3, "answered": 3, "total": 3},
+        "predictions": {"made": 2, "right": 2, "total": 2},
+    }
+    return fake
+
+
 @pytest.mark.parametrize(
     "fake",
     [
@@ -142,8 +155,9 @@ def progress(learner: str, *, label: str | None = None, klass: str = CLASS) -> d
         progress("alice", label="bob"),  # named alice, labelled bob: the board reads both
         progress("bob", label="alice"),
         progress("alice", klass="t12"),  # alice on another class's board
+        answers("bob"),  # a perfect quiz score for bob, written by alice
     ],
-    ids=["as-bob", "label-bob", "spec-bob", "other-class"],
+    ids=["as-bob", "label-bob", "spec-bob", "other-class", "answers-as-bob"],
 )
 def test_a_learner_cannot_fake_anothers_progress(
     alice: Kubectl, kubectl: Kubectl, fake: dict[str, Any]
@@ -165,6 +179,9 @@ def test_a_learner_reports_their_own_progress(alice: Kubectl) -> None:
     error = alice.run("apply", "-f", "-", input=json.dumps(moved), check=False).stderr
     assert "only for themself" in error
     alice("delete", reporting.PLURAL, own["metadata"]["name"], "-n", HOME)
+    mine = answers("alice")  # and her answers, which have no step
+    assert create(alice, mine).returncode == 0, create(alice, mine).stderr
+    alice("delete", reporting.PLURAL, mine["metadata"]["name"], "-n", HOME)
 
 
 def binding(name: str, subject: dict[str, str]) -> dict[str, Any]:

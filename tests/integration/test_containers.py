@@ -7,12 +7,14 @@ and pulls (401); the workshop's clients log in without the password ever being s
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import ssl
 import stat
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +26,7 @@ import pytest
 
 from tests.conftest import Kubectl, kubectl_binary
 from workshop import binaries
-from workshop.containers import builder, oci
+from workshop.containers import buildah, builder, oci
 from workshop.errors import WorkshopError
 from workshop.tools import registry as registries
 
@@ -176,23 +178,78 @@ def test_a_tag_that_was_never_pushed_ends_in_image_pull_back_off(
     assert "Error: ErrImagePull" in events and "Error: ImagePullBackOff" in events
 
 
-def test_instructions_that_need_an_engine_say_so(context: Path, tmp_path: Path) -> None:
+def test_without_buildah_a_run_step_is_one_sentence_never_a_traceback(
+    context: Path, tmp_path: Path
+) -> None:
     (context / "Dockerfile").write_text("FROM workshop/base\nCOPY site/ /srv/\nRUN make\n")
     answer = subprocess.run(
         [sys.executable, "-m", "workshop.cli", "image", "build", str(context), "-t", "site:1.0"],
         capture_output=True,
         text=True,
-        env={**os.environ, "WORKSHOP_ENGINE": "none", "WORKSHOP_HOME": str(tmp_path)},
+        env={
+            **os.environ,
+            "WORKSHOP_ENGINE": "none",
+            "WORKSHOP_HOME": str(tmp_path),
+            "PATH": str(tmp_path / "no-buildah"),
+        },
         check=False,
     )
     assert answer.returncode == 1
-    assert "line 3: RUN make" in answer.stderr
-    assert "RUN needs a container engine" in answer.stderr
-    assert "Traceback" not in answer.stderr
+    said = answer.stderr.strip()
+    assert "line 3: RUN make" in said
+    assert "this image needs buildah to build, but buildah is not installed here" in said
+    assert "Traceback" not in said and len(said.splitlines()) == 1
     assert not (tmp_path / "images" / "site" / "1.0").exists()
     (context / "Dockerfile").write_text("FROM python:3.12\n")
     with pytest.raises(builder.BuildError, match=r"cannot pull python:3\.12"):
         builder.build(context, "site:1.0", output=tmp_path / "out")
+
+
+RUNS = """\
+FROM workshop/base
+LABEL org.opencontainers.image.version="1.1"
+WORKDIR /srv
+COPY site/ ./
+RUN id > /srv/built.txt && echo 'web:x:1001:1001:web:/srv:/bin/sh' >> /etc/passwd
+EXPOSE 8080
+USER web
+CMD ["httpd", "-f", "-p", "8080", "-h", "/srv"]
+"""
+
+
+def test_a_dockerfile_with_run_builds_with_buildah_and_the_image_shows_what_it_ran(
+    context: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: registries.Registry
+) -> None:
+    if buildah.find() is None:
+        pytest.skip(f"{buildah.why_not()}: `make setup` installs buildah as root")
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORKSHOP_HOME", str(home))
+    (context / "Dockerfile").write_text(RUNS)
+    result = builder.build(context, "site:1.1", output=tmp_path / "layout")
+    image = result.image
+    assert result.builder.startswith("buildah ")
+    assert oci.verify(image) == []
+    settings = image.settings
+    assert settings["User"] == "web" and "8080/tcp" in settings["ExposedPorts"]
+    assert settings["Labels"]["org.opencontainers.image.version"] == "1.1"
+    run = next(s for s in result.steps if s.text.startswith("RUN "))
+    assert run.layer is not None  # RUN made a layer: the files it wrote
+    made = next(layer for layer in image.layers if layer.descriptor.digest == run.layer)
+    assert "id > /srv/built.txt" in made.created_by
+    files = {entry.name: entry for entry in image.files(made)}
+    assert {"srv/built.txt", "etc/passwd"} <= set(files)
+    with tarfile.open(fileobj=io.BytesIO(image.blob(run.layer)), mode="r:*") as tar:
+        built = tar.extractfile("srv/built.txt")
+        assert built is not None and built.read().startswith(b"uid=0(root)")  # RUN ran as root
+    assert (home / "buildah" / "storage").is_dir()  # under the workshop home, not /var/lib
+    assert not (home / "buildah" / "tmp").exists()  # its scratch is removed after each build
+    pushed = registries.push(target, image.layout, "site", "1.1")
+    config = json.loads(crane(target, "config", target.reference("site", "1.1")))
+    assert config["config"]["User"] == "web"
+    assert any("id > /srv/built.txt" in h.get("created_by", "") for h in config["history"])
+    assert pushed
+    buildah.clean()
+    assert not (home / "buildah").exists()
 
 
 def test_helm_pushes_and_pulls_a_chart_as_an_oci_artifact_with_the_workshops_login(

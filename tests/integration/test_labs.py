@@ -1,6 +1,14 @@
 """Every lab against the real sandbox: each step's checks fail before its solution and pass
 after it; a solved lab passes every step; reset brings the lab back to its start.
 
+A challenge step is solved alone (``solve(..., only=True)``), as CI's notebook run does in
+place of the learner's cell. A break-and-fix step (``mode: fix``) is proven on its broken
+state: its checks fail before, still fail right after ``course.break_step`` (what ``workshop
+break`` and the notebook's BreakIt do), and pass once its solution alone has repaired it;
+the whole lab, solved without breaking anything, still passes every step. A small lab
+written here to the contract proves the proofs on the sandbox, whatever state the real labs
+are in.
+
 Generic over ``labs/``: a new lab is covered by adding its folder. On the sandbox this test
 session started, every step runs: a step that needs a capability (``requires:
 [loadbalancer]``) fails when it is missing, since that is a failure of the sandbox. On
@@ -17,8 +25,10 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -127,10 +137,9 @@ def step_fails_before_its_solution_and_passes_after(
     cluster: Cluster,
     progress: course.ProgressStore,
     capabilities: set[str],
-    lab_id: str,
+    lab: course.Lab,
     step_id: str,
 ) -> None:
-    lab = LABS[lab_id]
     step = lab.step(step_id)
     lacking = unmet(lab, capabilities)
     if step.id in lacking:
@@ -144,7 +153,17 @@ def step_fails_before_its_solution_and_passes_after(
     for result in before.results:
         assert result.message, "every check says what it saw"
 
-    solved = course.solve(cluster, lab, step.id, skip=lacking, progress=progress)
+    if step.mode == "fix":  # the learner repairs what `workshop break` broke
+        course.break_step(cluster, lab, step.id)
+        broken = course.check_step(cluster.api, lab, step)
+        assert not broken.passed, (
+            f"{lab.id}/{step.id} passes right after `workshop break`: {broken.message}"
+        )
+        for result in broken.results:
+            assert result.message, "every check says what it saw"
+    # a challenge or a repair: its solution alone, as CI's notebook run puts in its cell
+    alone = step.mode in ("challenge", "fix")
+    solved = course.solve(cluster, lab, step.id, skip=lacking, progress=progress, only=alone)
     assert [(s.step, s.applied) for s in solved if s.applied] == [(step.id, True)]
 
     after = course.check_step(cluster.api, lab, step)
@@ -157,9 +176,9 @@ def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     progress: course.ProgressStore,
     capabilities: set[str],
     sandbox: Any,
-    lab_id: str,
+    lab: course.Lab,
+    labs_root: Path | None = None,
 ) -> None:
-    lab = LABS[lab_id]
     lacking = unmet(lab, capabilities)
     runnable = [s for s in lab.steps if s.id not in lacking]
     course.solve(cluster, lab, skip=lacking, progress=progress)
@@ -180,7 +199,9 @@ def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     args = ["--kubeconfig", str(sandbox.kubeconfig), "--context", sandbox.context]
     for step in standing:
         answer = CliRunner().invoke(
-            cli, ["check", lab.number, step.id, "--json", *args], obj=Seams(progress=progress)
+            cli,
+            ["check", lab.number, step.id, "--json", *args],
+            obj=Seams(progress=progress, labs=labs_root),
         )
         assert answer.exit_code == 0, answer.output
         assert json.loads(answer.stdout)["passed"] is True
@@ -222,7 +243,7 @@ class Labs:
         step_id: str,
     ) -> None:
         step_fails_before_its_solution_and_passes_after(
-            cluster, progress, capabilities, lab_id, step_id
+            cluster, progress, capabilities, LABS[lab_id], step_id
         )
 
     def test_a_solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
@@ -234,7 +255,7 @@ class Labs:
         lab_id: str,
     ) -> None:
         solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
-            cluster, progress, capabilities, sandbox, lab_id
+            cluster, progress, capabilities, sandbox, LABS[lab_id]
         )
 
 
@@ -274,3 +295,119 @@ def test_workshop_solve_check_and_reset_from_the_command_line(
     reset = CliRunner().invoke(cli, ["reset", "00", "--yes", *args], obj=seams)
     assert reset.exit_code == 0, reset.output
     assert "✓ removed namespace lab-00" in reset.stdout
+
+
+# -- the proofs, proven on a lab written to the contract ------------------------------------
+
+CONTRACT_LAB = """
+title: Proofs
+duration: 15
+objectives: [Expose a Deployment, repair a Service]
+steps:
+  - id: deploy
+    title: Deploy
+    minutes: 5
+    instructions: Apply the Deployment.
+    checks: [{kind: exists, object: Deployment/web}]
+    hints: [Run the cell.]
+    solution: [{apply: manifests/web.yaml}]
+  - id: expose
+    title: Expose it
+    mode: challenge
+    minutes: 5
+    instructions: Expose the web pods on port 80 inside the cluster.
+    checks: [{kind: exists, object: Service/web, fields: {spec.selector.app: web}}]
+    hints: [A Service selects pods., "`kubectl explain service.spec`", "selector app=web"]
+    solution: [{apply: solution/web-service.yaml}]
+  - id: fix-selector
+    title: Repair the front Service
+    mode: fix
+    minutes: 5
+    instructions: The Service front finds no pods. Repair it.
+    breaks: [{apply: manifests/front-broken.yaml}]
+    checks: [{kind: exists, object: Service/front, fields: {spec.selector.app: web}}]
+    hints: [Endpoints come from the selector., "`kubectl describe service front`", "app: web"]
+    solution: [{apply: solution/front.yaml}]
+"""
+
+
+def _service(name: str, app: str) -> str:
+    return textwrap.dedent(
+        f"""
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: {name}}}
+        spec:
+          selector: {{app: {app}}}
+          ports: [{{port: 80, targetPort: 8080}}]
+        """
+    )
+
+
+CONTRACT_FILES = {
+    "manifests/web.yaml": textwrap.dedent(
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers: [{name: web, image: ovhplatform/hello}]
+        """
+    ),
+    "solution/web-service.yaml": _service("web", "web"),
+    "manifests/front-broken.yaml": _service("front", "wbe"),  # the typo to find
+    "solution/front.yaml": _service("front", "web"),
+}
+
+
+@pytest.fixture
+def contract_lab(tmp_path: Path) -> Iterator[course.Lab]:
+    folder = tmp_path / "labs" / "97-proofs"
+    folder.mkdir(parents=True)
+    (folder / "lab.yaml").write_text(textwrap.dedent(CONTRACT_LAB))
+    for name, text in CONTRACT_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    yield course.load_lab(folder)
+
+
+def test_the_proofs_hold_on_a_lab_written_to_the_contract(
+    cluster: Cluster,
+    progress: course.ProgressStore,
+    capabilities: set[str],
+    sandbox: Any,
+    contract_lab: course.Lab,
+) -> None:
+    lab = contract_lab
+    try:
+        for step in lab.steps:
+            step_fails_before_its_solution_and_passes_after(
+                cluster, progress, capabilities, lab, step.id
+            )
+        course.reset(cluster, lab)
+        solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
+            cluster, progress, capabilities, sandbox, lab, lab.dir.parent
+        )
+    finally:
+        course.reset(cluster, lab)
+
+
+def test_a_fix_step_that_its_break_does_not_break_is_caught(
+    cluster: Cluster,
+    progress: course.ProgressStore,
+    capabilities: set[str],
+    contract_lab: course.Lab,
+) -> None:
+    (contract_lab.dir / "manifests" / "front-broken.yaml").write_text(_service("front", "web"))
+    try:
+        with pytest.raises(AssertionError, match="passes right after `workshop break`"):
+            step_fails_before_its_solution_and_passes_after(
+                cluster, progress, capabilities, contract_lab, "fix-selector"
+            )
+    finally:
+        course.reset(cluster, contract_lab)

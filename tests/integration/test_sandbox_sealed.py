@@ -18,13 +18,13 @@ import stat
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Kubectl
-from workshop.sandbox import Sandbox, components, pki
+from workshop.sandbox import Sandbox, components, jail, pki
 from workshop.sandbox.state import State
 
 pytestmark = pytest.mark.integration
@@ -203,6 +203,70 @@ def test_exec_shows_no_variable_of_the_instructors_environment(
     wrote = kubectl("exec", "-n", NS, "shell", "--", "sh", "-c",
                     'echo kept > "$TMPDIR/probe.$$" && cat "$TMPDIR/probe.$$"')  # fmt: skip
     assert wrote.strip() == "kept"
+
+
+@pytest.fixture(scope="module")
+def shell(box: Sandbox, kubectl: Kubectl, secret_key: str) -> Callable[[str], str]:
+    """``kubectl exec`` into a pod of the sandbox: a learner's shell."""
+    kubectl(
+        "run", "jailed", "-n", NS, "--image=busybox", "--restart=Always", "--",
+        "sh", "-c", "sleep 3600",
+    )  # fmt: skip
+    kubectl("wait", "--for=condition=Ready", "-n", NS, "pod/jailed", "--timeout=60s")
+
+    def run(command: str) -> str:
+        return kubectl("exec", "-n", NS, "jailed", "--", "sh", "-c", command)
+
+    return run
+
+
+root_only = pytest.mark.skipif(
+    os.geteuid() != 0, reason="an ordinary user's sandbox has no jail: exec runs as that user"
+)
+
+
+@root_only
+def test_exec_sees_no_process_of_the_machine(box: Sandbox, shell: Callable[[str], str]) -> None:
+    assert jail.bwrap(), "root runs the sandbox, so kwok runs in bubblewrap (make setup)"
+    assert box.status().exec_runs == "as nobody, in a bubblewrap jail"
+    seen = shell("ps -e -o pid=,user=,args=")
+    rows = [line.split(maxsplit=2) for line in seen.splitlines() if line.strip()]
+    programs = {Path(args.split()[0]).name for _, _, args in rows}
+    # the jail, kwok, and the learner's own commands: nothing else of the machine
+    assert programs == {"bwrap", "kwok", "sh", "ps"}, seen
+    assert {user for _, user, _ in rows} == {"root", "nobody"}, seen
+    # the exec user may not stop kwok, whose process it sees
+    kwok = next(line.split()[0] for line in seen.splitlines() if "/kwok " in line)
+    refused = shell(f"kill -TERM {kwok} 2>&1 || echo refused")
+    assert "refused" in refused
+    kwoks = [c for c in box.status().components if c.name == "kwok"]
+    assert [(c.state, c.restarts) for c in kwoks] == [("running", 0)]
+
+
+@root_only
+def test_exec_sees_none_of_the_workshops_files(box: Sandbox, shell: Callable[[str], str]) -> None:
+    home = box.home
+    outside = Path("/tmp") / f"host-only-{uuid.uuid4().hex}"
+    outside.write_text("the machine's")
+    try:
+        probes = {
+            "home": f"ls {home}/kubeconfig",
+            "pki": f"ls {box.layout.pki}",
+            "kwok's kubeconfig": f"cat {box.layout.component_kubeconfig('kwok')}",
+            "pods' logs": f"ls {box.layout.pods}",
+            "checkout": f"ls {Path(__file__).resolve().parents[2]}/README.md",
+            "machine's /tmp": f"cat {outside}",
+            "root's home": "ls /root/.workshop",
+        }
+        for what, probe in probes.items():
+            answer = shell(f"{probe} >/dev/null 2>&1 && echo READ || echo denied")
+            assert answer.strip() == "denied", what
+    finally:
+        outside.unlink()
+    # the jail's own /tmp, HOME and TMPDIR work, and are bounded
+    assert shell('echo kept > "$HOME/f" && cat "$HOME/f"').strip() == "kept"
+    limits = shell("grep 'Max processes' /proc/self/limits").split()
+    assert limits[2:4] == [str(jail.PROCESSES)] * 2, limits
 
 
 def test_no_process_of_the_sandbox_holds_the_instructors_keys(box: Sandbox) -> None:

@@ -5,16 +5,25 @@ gets a clean environment: ``WORKSHOP_HOME`` is this test's fresh sandbox, the ke
 ``connect()`` finds it, and ``WORKSHOP_STRICT_CHECKS=1`` makes a failing check cell fail.
 The OVHcloud notebooks start the emulated API in the same home on first use.
 
+A learner's own cells (tag ``challenge``, metadata ``workshop.solve``: the step they stand
+for) hold only comments: the notebook that runs is a copy where each says
+``course.solve(cluster, lab, "<step>", only=True)`` instead, so the cells after it run on
+the solved state, as they will after the learner's own answer. The copy sits next to the
+notebook (its ``../labs/...`` paths stay true), under a hidden name no glob of the
+notebooks matches, and is deleted when the run ends, whatever the outcome.
+
 The notebooks are dealt round-robin into a few classes: under ``pytest -n`` (``make test``)
 each class runs on one worker, with the sandbox of that worker, side by side with the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,9 +132,33 @@ def test_every_notebook_is_in_one_shard() -> None:
     assert sorted(dealt) == ORDER and len(dealt) == len(set(dealt))
 
 
+def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with each challenge cell replaced by its step's solution alone."""
+    solved = nbformat.from_dict(nb)  # a deep copy
+    for cell in solved.cells:
+        if "challenge" not in cell.metadata.get("tags", []):
+            continue
+        step = (cell.metadata.get("workshop") or {}).get("solve")
+        assert step, f"a challenge cell without workshop.solve: {cell.source[:60]!r}"
+        cell.source = f'course.solve(cluster, lab, "{step}", only=True)'
+    return solved
+
+
+@contextlib.contextmanager
+def solved_copy(notebook: Path) -> Iterator[Path]:
+    """A copy of ``notebook`` beside it with its challenge cells solved; deleted after."""
+    copy = notebook.with_name(f".ci-{uuid.uuid4().hex[:8]}-{notebook.name}")
+    nbformat.write(with_solutions(nbformat.read(notebook, as_version=4)), copy)
+    try:
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 def notebook_runs_and_its_checks_pass(name: str, notebook_home: Path) -> None:
     started = time.monotonic()
-    done = run_nbval(NOTEBOOKS / name, notebook_home)
+    with solved_copy(NOTEBOOKS / name) as copy:
+        done = run_nbval(copy, notebook_home)
     elapsed = time.monotonic() - started
     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-60:])
     assert done.returncode == 0, f"{name} failed under nbval after {elapsed:.0f}s:\n{tail}"

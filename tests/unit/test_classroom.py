@@ -171,6 +171,47 @@ def test_the_board_shows_done_in_progress_stuck_and_the_most_failed_checks() -> 
     assert rows[2]["failures"] == "4" and rows[2]["message"] == "3 of 5 ready"
 
 
+def _answers(learner: str, lab: str, right: int, answered: int, made: int) -> dict[str, Any]:
+    spec = {
+        "learner": learner,
+        "lab": lab,
+        "quiz": {"right": right, "answered": answered, "total": 3},
+        "predictions": {"made": made, "right": 0, "total": 2},
+        "updated": "2026-01-01T09:59:00+00:00",
+    }
+    labels = {reporting.LEARNER_LABEL: learner}
+    return {"metadata": {"name": reporting.answers_name(lab), "labels": labels}, "spec": spec}
+
+
+def test_the_board_shows_quiz_scores_and_predictions_apart_from_the_steps() -> None:
+    steps = [_progress("alice", "deploy", "passed", "2026-01-01T09:50:00+00:00")]
+    objects = [*steps, _answers("alice", "04", 2, 3, 1), _answers("bob", "04", 0, 1, 0)]
+    picture = board.summarize("c", objects, now=1_767_261_600.0)
+    assert picture.columns == [("04", "deploy")]  # answers are not a step
+    assert picture.learners == ["alice", "bob"]  # bob has answered, not checked: he is there
+    assert picture.answers[("alice", "04")] == board.Scores(2, 3, 3, 1, 2)
+    assert picture.answers[("alice", "04")].text() == "quiz 2/3 · predicted 1/2"
+    assert picture.answers[("bob", "04")].text() == "quiz 0/3 (2 open) · predicted 0/2"
+    html = board.render_html(picture)
+    assert "Quiz (right the first time) and predictions made" in html
+    assert "quiz 2/3 · predicted 1/2" in html
+    assert "Quiz" not in board.render_html(board.summarize("c", steps))  # none: no table
+    rows = list(csv.DictReader(io.StringIO(board.to_csv(objects))))
+    quiz = [r for r in rows if r["quiz_total"]]
+    assert [(r["learner"], r["step"], r["quiz_right"]) for r in quiz] == [
+        ("alice", "", "2"),
+        ("bob", "", "0"),
+    ]
+
+
+def test_the_crd_takes_a_labs_answers_as_well_as_a_steps_record() -> None:
+    schema = plan.crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    spec = schema["properties"]["spec"]
+    assert spec["required"] == ["lab"]
+    assert set(spec["properties"]["quiz"]["properties"]) == {"right", "answered", "total"}
+    assert set(spec["properties"]["predictions"]["properties"]) == {"made", "right", "total"}
+
+
 def test_the_sheet_names_files_and_commands_never_tokens(tmp_path: Path) -> None:
     alice = roster.Learner("alice", "Alice <A>")
     p = plan.ClassPlan("k8s101", [alice], ["lab-04"])

@@ -49,11 +49,14 @@ SANDBOX_BINARIES = ("kube-apiserver", "etcd", "kwok")
 
 
 def commands() -> list[tuple[str, ...]]:
-    """Every leaf command of the group, as the words a learner types."""
+    """Every leaf command of the group, and every group that runs on its own (``workshop
+    progress``), as the words a learner types."""
     found: list[tuple[str, ...]] = []
 
     def walk(command: click.Command, words: tuple[str, ...]) -> None:
         if isinstance(command, click.Group):
+            if command.invoke_without_command and words:
+                found.append(words)
             for name, sub in sorted(command.commands.items()):
                 walk(sub, (*words, name))
         else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.containers import base, builder, oci, store
+from workshop.containers import base, buildah, builder, oci, store
 from workshop.containers.builder import BuildError
 from workshop.sandbox.addons import pages
 from workshop.sandbox.addons.catalogue import parse
@@ -121,10 +121,7 @@ def test_dockerignore_and_add_of_a_local_archive(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("dockerfile", "expected"),
     [
-        ("FROM workshop/base\nRUN echo hi\n", "RUN needs a container engine"),
-        ("FROM workshop/base\nHEALTHCHECK CMD true\n", "HEALTHCHECK needs a container engine"),
         ("FROM debian:12\n", "cannot pull debian:12"),
-        ("FROM scratch\nFROM scratch\n", "multi-stage builds need an engine"),
         ("FROM scratch\nCOPY --from=build /a /b\n", "COPY --from needs a multi-stage build"),
         ("FROM scratch\nCOPY ../etc/passwd /\n", "outside the build context"),
         ("FROM scratch\nCOPY nothing.txt /\n", "'nothing.txt' is not in the build context"),
@@ -214,3 +211,52 @@ def test_image_view_shows_layers_config_and_manifest(tmp_path: Path) -> None:
     assert "crane manifest 127.0.0.1:5000/test:1" in view.command.command
     manifest_tab = view.box.children[1].children[2].value
     assert json.loads(json.dumps(image.manifest))["layers"][0]["digest"] in manifest_tab
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "where"),
+    [
+        ("FROM workshop/base\nCOPY a /\nRUN adduser web\n", "line 3: RUN adduser web"),
+        ("FROM workshop/base\nHEALTHCHECK CMD true\n", "line 2: HEALTHCHECK CMD true"),
+        ("FROM scratch AS one\nFROM scratch\n", "line 2: FROM scratch (a second FROM)"),
+    ],
+)
+def test_without_buildah_a_run_step_says_in_one_sentence_that_the_image_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dockerfile: str, where: str
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no buildah on PATH
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path, dockerfile, {"a": "x"})
+    said = str(caught.value)
+    assert said.startswith(f"Dockerfile, {where}")
+    assert "needs buildah to build, but buildah is not installed here" in said
+    assert "apt-get install buildah" in said
+    assert "\n" not in said and said.count(". ") == 0 and said.endswith(".")  # one sentence
+    assert not (tmp_path / "out").exists()
+
+
+def test_buildah_steps_get_the_layers_their_history_entries_made() -> None:
+    instructions = builder.parse("FROM workshop/base\nWORKDIR /app\nRUN id > x\nUSER app\n")
+    made = ["base files", "WORKDIR", "RUN", "USER"]
+    empty = {"WORKDIR", "USER"}
+    config = {
+        "history": [
+            {"created_by": m, **({"empty_layer": True} if m in empty else {})} for m in made
+        ]
+    }
+    layers = tuple(
+        oci.Layer(oci.Descriptor(oci.LAYER, f"sha256:{n}", 1), f"sha256:{n}") for n in "ab"
+    )
+    image = oci.Image(Path(), oci.Descriptor(oci.MANIFEST, "sha256:m", 1), {}, config, layers)
+    steps = builder._buildah_steps(image, instructions)
+    assert [(s.line, s.layer) for s in steps] == [(1, None), (2, None), (3, "sha256:b"), (4, None)]
+
+
+def test_a_failing_run_is_one_line_with_what_its_command_said() -> None:
+    said = (
+        "STEP 2/2: RUN make\n/bin/sh: make: not found\nsubprocess exited with status 127\n"
+        'Error: building at STEP "RUN make": exit status 127\n'
+    )
+    assert buildah._last_error(said, "bud") == (
+        'building at STEP "RUN make": exit status 127 (/bin/sh: make: not found)'
+    )

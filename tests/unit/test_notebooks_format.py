@@ -1,5 +1,7 @@
 """The notebooks follow DESIGN's "Writing a lab": outputs cleared, the first code cell says
-which cluster, a check cell for every step of the lab, recap and cleanup, no secrets."""
+which cluster, a check cell for every step of the lab, recap and cleanup (a button), no
+secrets. The teaching rules (challenge cells, links, diagrams, quiz) are in
+``test_course_teaching``."""
 
 from __future__ import annotations
 
@@ -126,7 +128,8 @@ def test_closes_with_recap_reading_and_cleanup(path: Path) -> None:
     nb = load(path)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Recap" in text and "## Read next" in text and "## Cleanup" in text
-    assert any("course.reset(cluster, lab)" in c.source for c in code_cells(nb))
+    # cleanup asks first: a button, never a cell that Run All runs (test_course_teaching)
+    assert any("widgets.CleanupButton(cluster, lab)" in c.source for c in code_cells(nb))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

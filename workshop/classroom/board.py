@@ -1,4 +1,5 @@
-"""The class board: learners x lab steps, from the class's ``LabProgress`` objects.
+"""The class board: learners x lab steps, and each learner's quiz score and predictions per
+lab, from the class's ``LabProgress`` objects.
 
 ``summarize`` is pure (objects and the time in, a ``Board`` out); ``LiveBoard`` keeps it up
 to date from a watch (list once, then follow) and counts versions so a web page can wait
@@ -42,6 +43,43 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """One learner's answers to one lab: the quiz (right the first time) and predictions."""
+
+    right: int
+    answered: int
+    total: int
+    predicted: int
+    predictions: int
+
+    def text(self) -> str:
+        quiz = f"quiz {self.right}/{self.total}" if self.total else ""
+        if self.total and self.answered < self.total:
+            quiz += f" ({self.total - self.answered} open)"
+        told = f"predicted {self.predicted}/{self.predictions}" if self.predictions else ""
+        return " · ".join(t for t in (quiz, told) if t) or "-"
+
+
+def scores(spec: dict[str, Any]) -> Scores:
+    quiz = spec.get("quiz") or {}
+    told = spec.get("predictions") or {}
+    return Scores(
+        _int(quiz.get("right")),
+        _int(quiz.get("answered")),
+        _int(quiz.get("total")),
+        _int(told.get("made")),
+        _int(told.get("total")),
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     learners: list[str]
@@ -51,6 +89,7 @@ class Board:
     stuck_after: float
     updated: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    answers: dict[tuple[str, str], Scores] = field(default_factory=dict)  # (learner, lab)
 
 
 def _seconds(text: str | None) -> float | None:
@@ -89,10 +128,15 @@ def summarize(
     failed: Counter[tuple[str, str]] = Counter()
     failing: Counter[tuple[str, str]] = Counter()
     messages: dict[tuple[str, str], Counter[str]] = {}
+    answers: dict[tuple[str, str], Scores] = {}
     for obj in objects:
         spec = obj.get("spec") or {}
         labels = (obj.get("metadata") or {}).get("labels") or {}
         learner = str(spec.get("learner") or labels.get(reporting.LEARNER_LABEL) or "?")
+        everyone.add(learner)
+        if reporting.is_answers(obj):
+            answers[(learner, str(spec.get("lab", "?")))] = scores(spec)
+            continue
         key = (str(spec.get("lab", "?")), str(spec.get("step", "?")))
         columns.add(key)
         everyone.add(learner)
@@ -117,6 +161,7 @@ def summarize(
         stuck_after,
         datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds"),
         dict(Counter(cells.values())),
+        answers,
     )
 
 
@@ -160,7 +205,27 @@ def render_html(board: Board) -> str:
         f"learners &middot; {board.updated}</h3><p>{legend}</p>"
         '<table style="border-collapse:collapse;font-size:12px" border="1">'
         f"<tr><th></th>{head1}</tr><tr><th>learner</th>{head2}</tr>{''.join(rows)}</table>"
-        f"<h4>Checks failed most often</h4><ol>{fails or '<li>none yet</li>'}</ol></div>"
+        f"<h4>Checks failed most often</h4><ol>{fails or '<li>none yet</li>'}</ol>"
+        f"{_answers_html(board)}</div>"
+    )
+
+
+def _answers_html(board: Board) -> str:
+    """Learners x labs: the quiz score (first answers) and the predictions made."""
+    if not board.answers:
+        return ""
+    esc = html.escape
+    labs = sorted({lab for _, lab in board.answers})
+    head = "".join(f"<th>{esc(lab)}</th>" for lab in labs)
+    rows = []
+    for learner in board.learners:
+        got = [board.answers.get((learner, lab)) for lab in labs]
+        tds = "".join(f"<td>{esc(s.text()) if s else ''}</td>" for s in got)
+        rows.append(f"<tr><th>{esc(learner)}</th>{tds}</tr>")
+    return (
+        "<h4>Quiz (right the first time) and predictions made</h4>"
+        '<table class="workshop-answers" style="border-collapse:collapse;font-size:12px" '
+        f'border="1"><tr><th>learner</th>{head}</tr>{"".join(rows)}</table>'
     )
 
 
@@ -182,6 +247,10 @@ def to_csv(objects: list[Object]) -> str:
         "updated",
         "completed",
         "message",
+        "quiz_right",
+        "quiz_total",
+        "predictions_made",
+        "predictions_total",
     ]
     writer = csv.DictWriter(out, columns, extrasaction="ignore")
     writer.writeheader()
@@ -192,6 +261,17 @@ def to_csv(objects: list[Object]) -> str:
             "learner",
             ((obj.get("metadata") or {}).get("labels") or {}).get(reporting.LEARNER_LABEL),
         )
+        if reporting.is_answers(obj):  # a row of its own per lab, with no step
+            got = scores(spec)
+            spec = {
+                "learner": spec["learner"],
+                "lab": spec.get("lab", ""),
+                "updated": spec.get("updated", ""),
+                "quiz_right": got.right,
+                "quiz_total": got.total,
+                "predictions_made": got.predicted,
+                "predictions_total": got.predictions,
+            }
         rows.append(spec)
     for spec in sorted(
         rows, key=lambda s: (str(s.get("learner")), s.get("lab", ""), s.get("step", ""))

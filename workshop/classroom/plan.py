@@ -248,8 +248,14 @@ def _meta(
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata}
 
 
+def _counts(*names: str) -> Object:
+    number = {"type": "integer", "minimum": 0}
+    return {"type": "object", "properties": {n: number for n in names}}
+
+
 def crd() -> Object:
-    """``LabProgress``: one lab step of one learner, written by the learner's checks."""
+    """``LabProgress``: one lab step of one learner, written by the learner's checks, or
+    the answers of one learner to one lab's quiz and predictions."""
     string = {"type": "string"}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -276,7 +282,9 @@ def crd() -> Object:
                             "properties": {
                                 "spec": {
                                     "type": "object",
-                                    "required": ["lab", "step", "state"],
+                                    # a step's record has step and state; a lab's answers
+                                    # (answers.<lab>) has quiz and predictions
+                                    "required": ["lab"],
                                     "properties": {
                                         "learner": string,
                                         "lab": string,
@@ -292,6 +300,8 @@ def crd() -> Object:
                                         "started": {"type": "string", "format": "date-time"},
                                         "updated": {"type": "string", "format": "date-time"},
                                         "completed": {"type": "string", "format": "date-time"},
+                                        "quiz": _counts("right", "answered", "total"),
+                                        "predictions": _counts("made", "right", "total"),
                                     },
                                 }
                             },

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import click
 
 from workshop import writes
-from workshop.cli import binaries, classroom, cloud, course, images, sandbox
+from workshop.cli import binaries, classroom, cloud, course, images, sandbox, teaching
 from workshop.errors import WorkshopError
 
 DEBUG_VARIABLE = "WORKSHOP_DEBUG"
@@ -35,6 +35,8 @@ cli.add_command(classroom.group)
 for command in course.COMMANDS:
     cli.add_command(command)
 for command in images.COMMANDS:
+    cli.add_command(command)
+for command in teaching.COMMANDS:
     cli.add_command(command)
 
 

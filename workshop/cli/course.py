@@ -1,4 +1,5 @@
-"""``workshop labs | check | hint | solve | reset | progress``: the labs from a terminal.
+"""``workshop labs | check | hint | solve | reset | progress``: the labs from a terminal
+(``break`` and ``quiz`` are in ``teaching``).
 
 LAB is ``04``, ``04-hello-world`` or ``hello-world``; STEP is a step id or its number.
 Without ``--context``, commands use ``$WORKSHOP_CONTEXT``, else the local sandbox (started
@@ -289,9 +290,39 @@ def reset(
         out.print(f"nothing to remove: lab {found.id} left nothing on this cluster")
 
 
-@click.group("progress")
-def progress() -> None:
-    """Save or restore your progress (e.g. to move to another machine)."""
+@click.group("progress", invoke_without_command=True)
+@cluster_options
+@click.pass_context
+def progress(ctx: click.Context, context: str | None, kubeconfig: Path | None) -> None:
+    """Your progress per lab: steps done, quiz score, predictions made; or save or restore it
+    (e.g. to move to another machine)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workshop.cluster import target
+    from workshop.course import list_labs, predictions, score
+
+    name = _context_name(context, kubeconfig)
+    seat = target(context, kubeconfig=kubeconfig).seat()
+    store = _store()
+    table = Table("lab", "steps done", "quiz", "predictions", title=f"progress on {name}")
+    for lab in list_labs(_seams().labs):
+        lab = lab.within(seat.prefix) if seat else lab
+        records = store.lab(name, lab.id)
+        done = sum(1 for s in lab.steps if (r := records.get(s.id)) and r.completed)
+        right, total = score(lab, context=name, progress=store)
+        answered = sum(1 for q in lab.spec.quiz if q.id in store.answers(name, lab.id))
+        made, asked = predictions(lab, context=name, progress=store)
+        quiz = f"{right}/{total} right" if answered else ("not taken" if total else "-")
+        if answered and answered < total:
+            quiz += f" ({total - answered} to answer)"
+        table.add_row(
+            lab.id,
+            f"{done}/{len(lab.steps)}",
+            quiz,
+            f"{made}/{asked} made" if asked else "-",
+        )
+    out.print(table)
+    out.print("[dim]quiz: first answers right, out of the questions (`workshop quiz LAB`)[/]")
 
 
 @progress.command("export")

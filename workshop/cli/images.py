@@ -58,6 +58,7 @@ def build(
         result = builder.build(
             context, f"{name}:{tag}", output=output, dockerfile=dockerfile, build_args=args
         )
+        console.print(f"building with {result.builder}")
         for number, step in enumerate(result.steps, 1):
             made = f"  -> layer {step.layer[:19]}" if step.layer else ""
             click.echo(f"#{number} {step.text}{made}")
@@ -95,7 +96,7 @@ def _save(found: engine.Engine, reference: str, output: Path) -> None:
 def show(reference: str) -> None:
     """Show the layers and config of a built image (NAME:TAG)."""
     image = oci.read(store.local_path(reference))
-    out = Console(highlight=False)
+    out = Console(highlight=False, emoji=False, markup=False)  # Dockerfile text as it is
     problems = oci.verify(image)
     verdict = "; ".join(problems) or "digests verify"
     out.print(f"{reference} {image.digest} — {verdict}")

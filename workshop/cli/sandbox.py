@@ -168,6 +168,8 @@ def status() -> None:
         etcd = Sandbox().etcd()
         if etcd:
             out.print(f"            etcd client certificate: {etcd.cert}", soft_wrap=True)
+    if st.exec_runs:
+        out.print(f"exec:       {st.exec_runs}")
     if st.profile:
         out.print(f"profile:    {st.profile}")
     if not st.running:

@@ -9,9 +9,13 @@ Each instruction does what it does in ``docker build``, without running anything
 - ``ENV``, ``ARG``, ``WORKDIR``, ``LABEL``, ``EXPOSE``, ``USER``, ``CMD``, ``ENTRYPOINT``,
   ``VOLUME``, ``STOPSIGNAL`` set the image's config and add a line to its history.
 
-``RUN`` needs a container engine to execute commands inside the image's filesystem: the
-builder stops there with a message saying so (and what to do instead). The result has
-reproducible digests: the same Dockerfile and files give the same image.
+The result has reproducible digests: the same Dockerfile and files give the same image.
+
+``RUN`` (and ``HEALTHCHECK``, ``SHELL``, ``ONBUILD``, multi-stage builds) executes commands
+inside the image being built: such a Dockerfile is handed to Debian's ``buildah`` (see
+``buildah.py``) where it can run (as root, or rootless with user namespaces); elsewhere
+(an unprivileged Binder) the build stops with one sentence saying the image needs buildah
+and how to get it. ``BuildResult.builder`` says which one built the image.
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from workshop.containers import base, oci
+from workshop.containers import base, buildah, oci
 from workshop.containers.oci import ImageError
 
 CREATED = "1970-01-01T00:00:00Z"  # fixed, so that digests are reproducible
 SUBSTITUTED = {"ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER"}
 SUBSTITUTED |= {"VOLUME", "WORKDIR"}
-NEEDS_ENGINE = {"RUN", "HEALTHCHECK", "SHELL", "ONBUILD"}
+NEEDS_ENGINE = {"RUN", "HEALTHCHECK", "SHELL", "ONBUILD"}  # buildah runs these
+OFFLINE = "the workshop's builder"
 ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
@@ -63,6 +68,7 @@ class _Step:
 class BuildResult:
     image: oci.Image
     steps: list[Step] = field(default_factory=list)
+    builder: str = OFFLINE  # or "buildah 1.28.2" for a Dockerfile that RUNs commands
 
 
 @dataclass
@@ -109,27 +115,19 @@ def build(
     instructions = parse(text)
     if not instructions or instructions[0]["instruction"] not in ("FROM", "ARG"):
         raise BuildError(f"{file}: a Dockerfile starts with FROM", hint="e.g. FROM workshop/base")
+    args = dict(build_args or {})
+    running = _needs_buildah(instructions, file)
+    if running is not None:
+        return _build_with_buildah(
+            folder, tag, instructions, output=Path(output), dockerfile=file, args=args, why=running
+        )
     state: _State | None = None
     steps: list[_Step] = []
-    args = dict(build_args or {})
     for item in instructions:
         name, value, line = item["instruction"], item["value"], item["startline"] + 1
         shown = f"{name} {value}".strip()
         where = f"{file.name}, line {line}: {shown}"
-        if name in NEEDS_ENGINE:
-            raise BuildError(
-                f"{where}\n  {name} needs a container engine: it runs a command inside the "
-                "image being built, and this offline builder assembles files and settings "
-                "without running anything",
-                hint="prepare the files outside and COPY them in, or build this Dockerfile "
-                "with Docker or Podman where one runs (the lab uses them when it finds them)",
-            )
         if name == "FROM":
-            if state is not None:
-                raise BuildError(
-                    f"{where}: multi-stage builds need an engine",
-                    hint="keep one FROM; COPY files you built beforehand",
-                )
             state = _start(_expand(value, {}, args), where)
             state.args = args
             steps.append(_Step(line, shown))
@@ -162,6 +160,104 @@ def build(
     image = _write(state, Path(output), tag)
     digests = [layer.descriptor.digest for layer in image.layers]
     return BuildResult(image, [_with_digest(step, digests) for step in steps])
+
+
+def _needs_buildah(instructions: list[dict[str, Any]], file: Path) -> str | None:
+    """Where the first instruction that runs a command is (``file, line N: RUN ...``), or
+    None when the offline builder can build it all."""
+    froms = 0
+    for item in instructions:
+        name, value = item["instruction"], item["value"]
+        froms += name == "FROM"
+        if name in NEEDS_ENGINE or froms > 1:
+            shown = f"{name} {value}".strip()
+            what = f"{name} runs a command inside the image" if froms < 2 else "a second FROM"
+            return f"{file.name}, line {item['startline'] + 1}: {shown} ({what})"
+    return None
+
+
+def _build_with_buildah(
+    context: Path,
+    tag: str,
+    instructions: list[dict[str, Any]],
+    *,
+    output: Path,
+    dockerfile: Path,
+    args: dict[str, str],
+    why: str,
+) -> BuildResult:
+    tool = buildah.find()
+    if tool is None:
+        reason = buildah.why_not()
+        remedy = buildah.INSTALL if "not installed" in reason else buildah.ELSEWHERE
+        raise BuildError(f"{why}: this image needs buildah to build, but {reason}: {remedy}.")
+    if _bases(instructions, dockerfile, args):  # workshop/base is files: write it for buildah
+        with tempfile.TemporaryDirectory(prefix="base-", dir=_made(tool.home)) as scratch:
+            reference = f"{base.NAME}:{base.TAG}"
+            written = _write(_start(reference, reference), Path(scratch, "base"), reference)
+            buildah.load_base(tool, written.layout)
+    try:
+        image = buildah.build(
+            tool, context, tag, output=output, dockerfile=dockerfile, build_args=args
+        )
+    except buildah.BuildahError as e:
+        raise BuildError(f"{dockerfile.name}: buildah says: {e.message}") from e
+    return BuildResult(image, _buildah_steps(image, instructions), tool.version)
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _bases(instructions: list[dict[str, Any]], dockerfile: Path, args: dict[str, str]) -> bool:
+    """Whether a stage starts FROM workshop/base; ``BuildError`` for an image that would
+    have to be pulled (there is no internet to pull it from)."""
+    known = dict(args)
+    stages: set[str] = set()  # names given with AS: later stages may start FROM them
+    froms = 0
+    wanted = False
+    for item in instructions:
+        name, value = item["instruction"], item["value"]
+        if name == "ARG" and not froms:  # an ARG before the first FROM names the base
+            key, _, default = value.partition("=")
+            known.setdefault(key.strip(), default.strip().strip('"'))
+        if name != "FROM":
+            continue
+        froms += 1
+        words = _expand(value, {}, known).split()
+        image, _, version = words[0].partition(":")
+        if image in (base.NAME, f"docker.io/{base.NAME}") and version in ("", "latest", base.TAG):
+            wanted = True
+        elif image != "scratch" and words[0] not in stages:
+            raise BuildError(
+                f"{dockerfile.name}, line {item['startline'] + 1}: FROM {value}: there is no "
+                f"internet to pull {words[0]} from, so start FROM {base.NAME} (busybox: sh, "
+                "httpd...) or FROM scratch."
+            )
+        if len(words) == 3 and words[1].upper() == "AS":
+            stages.add(words[2])
+    return wanted
+
+
+def _buildah_steps(image: oci.Image, instructions: list[dict[str, Any]]) -> list[Step]:
+    """One step per instruction, with the digest of the layer it made. buildah writes one
+    history entry per instruction after the last FROM, after the base image's own."""
+    last = max(i for i, item in enumerate(instructions) if item["instruction"] == "FROM")
+    history = image.config.get("history", [])
+    count = len(instructions) - last - 1
+    made = history[len(history) - count :] if 0 < count <= len(history) else []
+    layered = sum(1 for entry in made if not entry.get("empty_layer"))
+    new_layers = image.layers[len(image.layers) - layered :] if layered else ()
+    digests = iter(layer.descriptor.digest for layer in new_layers)
+    steps = []
+    for index, item in enumerate(instructions):
+        entry = made[index - last - 1] if made and index > last else {"empty_layer": True}
+        layer = None if entry.get("empty_layer") else next(digests, None)
+        steps.append(
+            Step(item["startline"] + 1, f"{item['instruction']} {item['value']}".strip(), layer)
+        )
+    return steps
 
 
 def _with_digest(step: _Step, digests: list[str]) -> Step:

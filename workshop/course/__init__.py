@@ -9,7 +9,7 @@ Public API::
     hint = course.next_hint(lab, lab.step("scale"), context=cluster.context)
     course.solve(cluster, lab, "scale")              # fast-forward up to a step
     course.break_step(cluster, lab, "fix-selector")  # a fix step's broken state
-    course.answer(lab, "q1", 2, context=cluster.context)  # a quiz answer, graded
+    course.answer(lab, "q1", 2, cluster=cluster)     # a quiz answer, graded (to the board too)
     course.reset(cluster, lab)                       # remove what the lab created
 
 ``check_step(reader, lab, step)`` is the pure check (no progress), over any ``Reader``:
@@ -18,7 +18,7 @@ kubeconfig: it may never import ``workshop.sandbox``.
 """
 
 from workshop.course.actions import SolutionContext, load_module
-from workshop.course.answering import Answered, answer, question, score
+from workshop.course.answering import Answered, answer, predictions, question, score
 from workshop.course.breaking import break_step
 from workshop.course.checking import check, mark_undone, record_result
 from workshop.course.checks import CheckResult, Reader, StepResult, check_step, run_check
@@ -62,6 +62,7 @@ __all__ = [
     "mark_undone",
     "next_hint",
     "place",
+    "predictions",
     "prepare",
     "question",
     "record_result",

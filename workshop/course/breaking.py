@@ -15,16 +15,15 @@ from collections.abc import Callable
 from workshop.cluster import Cluster
 from workshop.course import actions, placing
 from workshop.course.loading import Lab
+from workshop.course.schema import Step
 from workshop.course.solving import prepare
 from workshop.errors import StepError, WorkshopError
 
 Say = Callable[[str], None]
 
 
-def break_step(cluster: Cluster, lab: Lab, ref: str | int, *, say: Say | None = None) -> list[str]:
-    """Run a fix step's breaking actions; what each did, in a line."""
-    tell = say or (lambda _: None)
-    lab = placing.place(cluster, lab)
+def fix_step(lab: Lab, ref: str | int) -> Step:
+    """The break-and-fix step ``ref`` (id or number); a ``StepError`` for any other step."""
     step = lab.step(ref)
     if step.mode != "fix":
         fixes = [s.id for s in lab.steps if s.mode == "fix"]
@@ -34,6 +33,14 @@ def break_step(cluster: Cluster, lab: Lab, ref: str | int, *, say: Say | None = 
             step=step.id,
             hint=f"the ones to break: {', '.join(fixes)}" if fixes else "this lab has none",
         )
+    return step
+
+
+def break_step(cluster: Cluster, lab: Lab, ref: str | int, *, say: Say | None = None) -> list[str]:
+    """Run a fix step's breaking actions; what each did, in a line."""
+    tell = say or (lambda _: None)
+    lab = placing.place(cluster, lab)
+    step = fix_step(lab, ref)
     if prepare(cluster, lab):
         tell(f"created namespace {lab.namespace}")
     done = []

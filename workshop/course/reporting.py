@@ -5,15 +5,22 @@ home namespace, written by their own checks with their own rights.
 class board watches these objects across the class. One object per step, named
 ``<lab>.<step>`` (``04-hello-world.scale``), counts attempts and failures and keeps the
 last message, when the learner started the step and when they last checked it.
+
+Answers go the same way: one object per lab, named ``answers.<lab>`` (never a step's name:
+those start with the lab's number), holds the quiz score (right the first time, out of the
+lab's questions) and the predictions made, rewritten at each answer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from workshop.course.checks import StepResult
+from workshop.course.loading import Lab
+from workshop.course.progress import Answer
 from workshop.errors import ClusterError
 
 GROUP = "classroom.workshop.dev"
@@ -25,6 +32,7 @@ CLASS_LABEL = "workshop.dev/class"
 LEARNER_LABEL = "workshop.dev/learner"
 LAB_LABEL = "workshop.dev/lab"
 MESSAGE_MAX = 500
+ANSWERS_PREFIX = "answers."
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +67,53 @@ def record(previous: dict[str, Any] | None, result: StepResult, *, now: str) -> 
 
 
 def manifest(seat: Any, result: StepResult, spec: dict[str, Any]) -> dict[str, Any]:
+    return _manifest(seat, f"{result.lab}.{result.step}", result.lab, spec)
+
+
+def _manifest(seat: Any, name: str, lab: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "metadata": {
-            "name": f"{result.lab}.{result.step}",
+            "name": name,
             "namespace": seat.home,
             "labels": {
                 CLASS_LABEL: seat.class_name,
                 LEARNER_LABEL: seat.learner,
-                LAB_LABEL: result.lab,
+                LAB_LABEL: lab,
             },
         },
         "spec": {"learner": seat.learner, **{k: v for k, v in spec.items() if v is not None}},
+    }
+
+
+def answers_name(lab: str) -> str:
+    return ANSWERS_PREFIX + lab
+
+
+def is_answers(obj: Mapping[str, Any]) -> bool:
+    """A lab's answers (quiz and predictions), not a step's checks."""
+    return str((obj.get("metadata") or {}).get("name", "")).startswith(ANSWERS_PREFIX)
+
+
+def answers_spec(lab: Lab, given: Mapping[str, Answer], *, now: str) -> dict[str, Any]:
+    """The ``spec`` of a lab's answers (pure): the quiz score, first answers only, and the
+    predictions made (and made right) out of the lab's."""
+    quiz = [q.id for q in lab.spec.quiz]
+    predictions = [s.predict.id for s in lab.steps if s.predict]
+    return {
+        "lab": lab.id,
+        "quiz": {
+            "right": sum(1 for q in quiz if q in given and given[q].correct),
+            "answered": sum(1 for q in quiz if q in given),
+            "total": len(quiz),
+        },
+        "predictions": {
+            "made": sum(1 for p in predictions if p in given),
+            "right": sum(1 for p in predictions if p in given and given[p].correct),
+            "total": len(predictions),
+        },
+        "updated": now,
     }
 
 
@@ -91,5 +133,20 @@ def report(cluster: Any, result: StepResult) -> str | None:
         cluster.api.apply(manifest(seat, result, spec))
     except ClusterError as e:
         log.warning("could not report progress to the class: %s", e.message)
+        return e.message
+    return None
+
+
+def report_answers(cluster: Any, lab: Lab, given: Mapping[str, Answer]) -> str | None:
+    """Write the learner's answers to ``lab`` (a ``LabProgress`` of its own); what went
+    wrong, or ``None``. As for checks, a report that cannot be written fails nothing."""
+    seat = getattr(cluster, "seat", None)
+    if seat is None:
+        return None
+    spec = answers_spec(lab, given, now=_now())
+    try:
+        cluster.api.apply(_manifest(seat, answers_name(lab.id), lab.id, spec))
+    except ClusterError as e:
+        log.warning("could not report answers to the class: %s", e.message)
         return e.message
     return None

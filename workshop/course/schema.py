@@ -396,6 +396,33 @@ def _field_shorthand(value: Any) -> Any:
     return value
 
 
+class FileInImage(Model):
+    """A file one of the image's layers holds; ``made_by``: a regular expression the
+    history line of the instruction that added it must match (e.g. a RUN command)."""
+
+    path: Text  # as in the layer's tar: app/build.txt (no leading /)
+    made_by: str | None = None
+
+    @field_validator("made_by")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return FieldTest._regex(value)
+
+
+class ImageCheck(_Check):
+    """An image built on this machine (``workshop image build -t NAME:TAG`` keeps it in the
+    workshop's image store) has ``fields`` in its OCI config (``config.User``,
+    ``config.ExposedPorts``, ``config.Labels[...]``) and ``files`` in its layers. It reads
+    the build, not the cluster: pair it with a check that the cluster runs the image."""
+
+    kind: Literal["image"]
+    image: Text
+    fields: list[FieldTest] = []
+    files: list[FileInImage] = []
+
+    _shorthand = field_validator("fields", mode="before")(_field_shorthand)
+
+
 class OvhClusterCheck(_Check):
     """A Managed Kubernetes cluster of the OVHcloud API, found by ``cluster`` name, has
     ``fields`` (as ``GET /cloud/project/{serviceName}/kube/{kubeId}`` shows them)."""
@@ -449,6 +476,7 @@ Check = Annotated[
     | CanICheck
     | RefusedCheck
     | ServerVersionCheck
+    | ImageCheck
     | OvhKubeCheck
     | TerraformPlanCheck
     | TerraformStateCheck
@@ -471,6 +499,7 @@ CHECK_MODELS: tuple[type[_Check], ...] = (
     CanICheck,
     RefusedCheck,
     ServerVersionCheck,
+    ImageCheck,
     OvhKubeCheck,
     TerraformPlanCheck,
     TerraformStateCheck,

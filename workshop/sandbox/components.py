@@ -122,6 +122,7 @@ def control_plane(
     audit_policy: Path | None = None,
     exec_dir: Path | None = None,
     caller_env: Mapping[str, str] | None = None,
+    jail: tuple[str, ...] = (),
 ) -> list[Component]:
     """Every process of the sandbox, in start order.
 
@@ -129,7 +130,8 @@ def control_plane(
     ``exec_dir`` is where kwok runs ``kubectl exec`` commands (their HOME and TMPDIR; the
     sandbox's scratch folder by default); ``caller_env`` is the environment of the process
     that runs ``up`` (``os.environ`` by default), of which the add-ons get
-    ``ADDONS_PASSED`` only.
+    ``ADDONS_PASSED`` only. ``jail`` is the command line kwok runs in
+    (``jail.prefix``: bubblewrap), or nothing.
     """
     pki = Pki(layout.pki)
     client_url = etcd_url(ports)
@@ -252,6 +254,7 @@ def control_plane(
     kwok = Component(
         "kwok",
         (
+            *jail,
             str(binaries["kwok"]),
             f"--kubeconfig={layout.component_kubeconfig('kwok')}",
             f"--config={layout.config / 'kwok.yaml'}",

@@ -15,6 +15,7 @@ import signal
 import time
 from pathlib import Path
 
+from workshop.sandbox import jail
 from workshop.sandbox.layout import COMPONENTS, Layout
 
 # The workshop's own Python daemons, which name the home rather than a file under it.
@@ -38,7 +39,45 @@ def _zombie(pid: int) -> bool:
 
 
 def rss(pid: int) -> int | None:
-    """Resident memory of ``pid`` in bytes (None once it is gone)."""
+    """Resident memory of ``pid`` in bytes, with the process it runs if it is a jail
+    (bubblewrap holds kwok as its child); None once it is gone."""
+    own = _rss(pid)
+    if own is None:
+        return None
+    return own + sum(_rss(child) or 0 for child in _jailed(pid))
+
+
+def _jailed(pid: int) -> list[int]:
+    """The processes a bwrap ``pid`` runs (its descendants), or none."""
+    try:
+        if jail.unwrap(_argv(pid)) == _argv(pid):
+            return []
+    except OSError:
+        return []
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # the field after the command (in parentheses, which may hold spaces)
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        todo += children
+    return found
+
+
+def _argv(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def _rss(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -50,6 +89,7 @@ def rss(pid: int) -> int | None:
 
 def belongs(argv: list[str], layout: Layout) -> bool:
     """Whether a command line is one of this sandbox's processes (pure)."""
+    argv = jail.unwrap(argv)  # kwok in its jail: the command bwrap runs
     if any(d in argv for d in _DAEMONS):
         return str(layout.home) in argv
     # the binary, or a script run by an interpreter (``sh kube-apiserver ...``)

@@ -37,6 +37,7 @@ from workshop.sandbox import api as sandbox_api
 from workshop.sandbox import (
     bootstrap,
     components,
+    jail,
     kubeconfig,
     kwokconfig,
     nodes,
@@ -82,6 +83,8 @@ class Status:
     """TLS on loopback; only a client certificate of etcd's CA gets in (``Sandbox.etcd``)."""
     leftovers: list[int] = field(default_factory=list)
     """Processes of a sandbox whose supervisor died (SIGKILL, a crash): ``up`` ends them."""
+    exec_runs: str | None = None
+    """Where and as whom ``kubectl exec`` runs its commands, in a sentence."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,7 @@ class Sandbox:
             running=True,
             uptime=time.time() - info["startedAt"] if info.get("startedAt") else None,
             components=comps,
+            exec_runs=self._exec_runs(),
         )
         api = self._api(state)
         try:
@@ -314,6 +318,18 @@ class Sandbox:
             )
         except (OSError, sandbox_api.ApiError):
             return result
+
+    def _exec_runs(self) -> str | None:
+        try:
+            plan = json.loads((self.layout.run / "plan.json").read_text())
+            kwok = next(c["argv"] for c in plan["components"] if c["name"] == "kwok")
+        except (OSError, ValueError, KeyError, StopIteration):
+            return None
+        if jail.unwrap(kwok) != kwok:
+            return "as nobody, in a bubblewrap jail"
+        if os.geteuid() == 0:
+            return "as nobody, no jail (`make setup` installs bubblewrap)"
+        return "as you, on this machine (a jail needs root)"
 
     def urls(self) -> list[tuple[str, str, list[str]]]:
         """The LoadBalancer Services and their URLs: ``(namespace, name, urls)``."""
@@ -486,8 +502,11 @@ class Sandbox:
         found = {name: given.get(name) or binaries.find(name) for name in wanted}
         for folder in (layout.logs, layout.run, layout.config, layout.etcd_data, layout.scratch):
             folder.mkdir(parents=True, exist_ok=True)
-        layout.etcd_data.chmod(0o700)
-        layout.scratch.chmod(0o700)
+        layout.pods.mkdir(exist_ok=True)
+        # only the user who runs the sandbox enters its folder: never `kubectl exec`, which
+        # runs as nobody in a sandbox run as root (pods' logs and volumes, other learners')
+        for private in (layout.root, layout.etcd_data, layout.scratch, layout.pods):
+            private.chmod(0o700)
         for stale in layout.run.iterdir():
             stale.unlink()
         if not pki.Pki(layout.pki).exists():
@@ -508,6 +527,7 @@ class Sandbox:
             bind=state.bind,
             audit_policy=policy,
             exec_dir=_exec_dir(),
+            jail=self._kwok_jail(found),
         )
         (layout.run / "plan.json").write_text(
             json.dumps(
@@ -565,6 +585,27 @@ class Sandbox:
                 user=component,
             )
             kubeconfig.write(self.layout.component_kubeconfig(component), config)
+
+    def _kwok_jail(self, found: Mapping[str, Path]) -> tuple[str, ...]:
+        """kwok's jail (bubblewrap), where root runs the sandbox and bwrap works; else ()."""
+        program = jail.bwrap()
+        if program is None:
+            return ()
+        keys = pki.Pki(self.layout.pki)
+        config = self.layout.config
+        read = [
+            found["kwok"],
+            config / "kwok.yaml",
+            self.layout.component_kubeconfig("kwok"),
+            config / "pod.log",
+            keys.cert("serving"),
+            keys.key("serving"),
+            self.layout.pods,
+        ]
+        return (
+            *jail.prefix(program, read=read, exec_dir=_exec_dir()),
+            *jail.limits(),
+        )
 
     def _write_kwok_config(self, state: State) -> None:
         pod_log = self.layout.config / "pod.log"
