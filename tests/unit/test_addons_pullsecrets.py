@@ -83,9 +83,11 @@ def test_an_unpadded_auth_and_the_old_dockercfg_are_read() -> None:
     assert keys.lookup(catalogue.parse(f"{HOST}/a:1")) == [Credentials("me", "pw")]
 
 
-def test_secrets_of_other_types_are_not_read() -> None:
+def test_secrets_of_other_types_and_empty_entries_are_not_read() -> None:
     opaque = secret({"auths": {HOST: login("a", "b")}}, kind="Opaque")
     assert ring(opaque).lookup(catalogue.parse(f"{HOST}/a:1")) == []
+    empty = secret({"auths": {HOST: {"email": "me@example.com"}}})
+    assert ring(empty).lookup(catalogue.parse(f"{HOST}/a:1")) == []
 
 
 @pytest.mark.parametrize(

@@ -119,7 +119,7 @@ def entries(config: Mapping[str, Any]) -> list[Entry]:
         else:
             login = Credentials(str(value.get("username", "")), str(value.get("password", "")))
         host, port, path = parse_key(str(key))
-        if host:
+        if host and (login.user or login.password):  # an empty entry is no login at all
             found.append(Entry(host, port, path, login))
     return found
 

@@ -1,4 +1,4 @@
-"""Pulls from the sandbox's own image registry: a ``PullSource`` for images pushed to it.
+"""Pulls from OCI registries, the sandbox's own and those its nodes trust: a ``PullSource``.
 
 An image reference on ``127.0.0.1:<registry port>`` (or ``localhost:<port>``) is looked up
 over the registry's HTTP API, as a kubelet's container runtime would: the manifest (an
