@@ -50,11 +50,13 @@ PROBE_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cloud_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def cloud_home(tmp_path_factory: pytest.TempPathFactory, sandbox_home: Path) -> Iterator[None]:
     """A workshop home of the tests' own for what labs start on demand (the emulated
-    OVHcloud API that `ovh_*` checks and the solutions of labs 08 and 10 reach); stopped at
-    the end, with every managed cluster."""
+    OVHcloud API that `ovh_*` checks and the solutions of labs 08, 10 and 12 reach); stopped
+    at the end, with every managed cluster. Its managed clusters trust the session sandbox's
+    registry, as a learner's home has both (lab 12 pulls from it)."""
     home = tmp_path_factory.mktemp("labs-home")
+    (home / "registry.json").symlink_to(sandbox_home / "registry.json")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKSHOP_HOME", str(home))
         for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
@@ -116,9 +118,8 @@ def probe(cluster: Cluster) -> set[str]:
 
 def unmet(lab: course.Lab, capabilities: set[str]) -> dict[str, set[str]]:
     """Steps this cluster cannot pass, and what each lacks."""
-    return {
-        s.id: set(s.requires) - capabilities for s in lab.steps if set(s.requires) - capabilities
-    }
+    lacking = {s.id: {str(r) for r in s.requires} - capabilities for s in lab.steps}
+    return {step: lacks for step, lacks in lacking.items() if lacks}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

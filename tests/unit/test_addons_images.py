@@ -74,7 +74,7 @@ def test_an_unknown_tag_fails_with_the_runtimes_words() -> None:
 
 
 def test_pull_sources_plug_in_in_order() -> None:
-    def registry(ref: ImageRef) -> catalogue.Image | None:
+    def registry(ref: ImageRef, logins: object = ()) -> catalogue.Image | None:
         if ref.registry == "localhost:5000":
             return catalogue.Image(ref=ref, app="hello", ports=(8080,), source="registry")
         return None

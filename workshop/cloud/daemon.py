@@ -32,7 +32,9 @@ def serve(layout: CloudLayout) -> None:
     store = Store(layout.state)
     account.ensure_project(store, time.time())
     store.save()
-    runtime = Runtime(layout.root, store, profile=config["profile"])
+    runtime = Runtime(
+        layout.root, store, profile=config["profile"], registry_file=layout.registry_file
+    )
     server = ApiServer(("127.0.0.1", config["port"]), lambda r: api.answer(store, runtime, r))
 
     def on_signal(signum: int, frame: object) -> None:

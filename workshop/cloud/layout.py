@@ -44,5 +44,11 @@ class CloudLayout:
         return self.clusters / cluster_id
 
     @property
+    def registry_file(self) -> Path:
+        """The workshop's registry (``workshop sandbox up`` writes it in the same home): the
+        managed clusters' nodes trust it, as a Managed Private Registry's."""
+        return self.home / "registry.json"
+
+    @property
     def ovh_conf(self) -> Path:
         return self.home / OVH_CONF

@@ -4,12 +4,19 @@ Each cluster lives in ``<home>/cloud/clusters/<id>/``: its sandbox (control plan
 kwok, add-ons), and the admin identity handed out by ``POST .../kubeconfig``
 (``CN=kubernetes-admin``, group ``system:masters``, signed by the cluster's CA), whose
 kubeconfig points at the cluster's endpoint: the IP-restricting proxy.
+
+Its nodes trust the workshop's registry (the ``registry.json`` of the emulator's home,
+written by the workshop's own sandbox), as OVHcloud's nodes trust the public certificate of
+a Managed Private Registry: they may pull from it, with the login of the pod's
+``imagePullSecrets``. The registry may move to another port between runs: each start reads
+it again.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -37,6 +44,8 @@ class ManagedCluster:
 
     root: Path
     profile: str = "instant"
+    registry_file: Path | None = None
+    """The workshop registry's ``registry.json`` (host and CA) the nodes trust, if any."""
 
     @property
     def layout(self) -> Layout:
@@ -64,6 +73,7 @@ class ManagedCluster:
             audit=True,
             registry=False,
             default_pool=False,
+            trust=trusted_registry(self.registry_file),
         )
 
     def exists(self) -> bool:
@@ -173,6 +183,21 @@ class ManagedCluster:
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
         self.admin_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def trusted_registry(registry_file: Path | None) -> dict[str, Path]:
+    """``{host: CA file}`` from a ``registry.json``; empty when there is none (yet) or it
+    cannot be read: the cluster then pulls only public images."""
+    if registry_file is None:
+        return {}
+    try:
+        data = json.loads(registry_file.read_text())
+        host, ca = str(data["host"]), Path(data["ca"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not host or "/" in host or host.startswith(".") or not ca.is_file():
+        return {}
+    return {host: ca}
 
 
 def _b64(data: bytes) -> str:

@@ -92,10 +92,13 @@ class Runtime:
         profile: str = "instant",
         processes: Callable[[Path], Processes] | None = None,
         clock: Callable[[], float] = time.time,
+        registry_file: Path | None = None,
     ) -> None:
         self.root = root
         self.clock = clock
-        self.processes = processes or (lambda path: ManagedCluster(path, profile=profile))
+        self.processes = processes or (
+            lambda path: ManagedCluster(path, profile=profile, registry_file=registry_file)
+        )
         self.store = store
         self.profile = profile
         self.delays = PROFILES[profile]

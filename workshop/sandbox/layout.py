@@ -102,6 +102,12 @@ class Layout:
         """Where clients find the registry: ``{"host": "127.0.0.1:PORT", "ca": PATH}``."""
         return self.home / "registry.json"
 
+    @property
+    def certs_d(self) -> Path:
+        """Registries the nodes trust besides their own, ``<host>/ca.crt`` each (containerd's
+        ``certs.d``); written at every start from ``Sandbox(trust=...)``."""
+        return self.config / "certs.d"
+
     def log_file(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 

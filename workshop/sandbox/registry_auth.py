@@ -20,7 +20,7 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bcrypt
@@ -37,7 +37,7 @@ ROUNDS = 6
 @dataclass(frozen=True)
 class Credentials:
     user: str
-    password: str
+    password: str = field(repr=False)  # never in a log line
 
     def basic(self) -> str:
         """The value of an ``Authorization`` header."""

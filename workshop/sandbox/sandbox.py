@@ -157,10 +157,14 @@ class Sandbox:
         audit: bool = False,
         registry: bool = True,
         default_pool: bool = True,
+        trust: Mapping[str, Path] | None = None,
     ) -> None:
         self.binaries = dict(binaries) if binaries else None
         self.with_registry = registry
         """Run the image registry too (an emulated managed cluster has none of its own)."""
+        self.trust = dict(trust or {})
+        """Registries the nodes may pull from besides their own, host -> CA file; a pull
+        from them needs the login of the pod's ``imagePullSecrets``."""
         self.audit = audit
         """kube-apiserver keeps an audit log (``logs/audit.log``), as a managed cluster does."""
         self.default_pool = default_pool
@@ -522,6 +526,7 @@ class Sandbox:
             self._write_registry_config(state)
         else:
             layout.registry_file.unlink(missing_ok=True)
+        self._write_trust()
         (layout.run / "bootstrap.json").write_text(json.dumps(bootstrap.load()))
         policy = write_audit_policy(layout.config / "audit-policy.yaml") if self.audit else None
         plan = components.control_plane(
@@ -650,6 +655,14 @@ class Sandbox:
             "docker_config": str(registry_auth.docker_config(layout)),
         }
         layout.registry_file.write_text(json.dumps(where, indent=1) + "\n")
+
+    def _write_trust(self) -> None:
+        """``config/certs.d/<host>/ca.crt`` for each trusted registry, none left from before."""
+        shutil.rmtree(self.layout.certs_d, ignore_errors=True)
+        for host, ca in self.trust.items():
+            folder = self.layout.certs_d / host
+            folder.mkdir(parents=True)
+            shutil.copyfile(ca, folder / "ca.crt")
 
     def registry_host(self, state: State | None = None) -> str | None:
         """``127.0.0.1:PORT``: where the sandbox's image registry listens (None: not set up)."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.sandbox.addons import annotations as notes
-from workshop.sandbox.addons import behaviour, catalogue, kwokobjects, pages, servers
+from workshop.sandbox.addons import behaviour, catalogue, kwokobjects, pages, pullsecrets, servers
 from workshop.sandbox.addons.client import Kube
 from workshop.sandbox.addons.containerlogs import ContainerLog
 from workshop.sandbox.addons.loop import Controller, Informer
@@ -115,8 +115,9 @@ class Apps(Controller):
         meta, spec = pod["metadata"], pod["spec"]
         folder = self._folder(meta)
         containers = {}
+        keyring = pullsecrets.for_pod(self.kube, pod)  # the image is read as it was pulled
         for container in spec["containers"]:
-            image = catalogue.pull(container["image"], self.sources)
+            image = catalogue.pull(container["image"], self.sources, keyring=keyring.lookup)
             program = behaviour.program(
                 container,
                 image,

@@ -2,14 +2,17 @@
 
 A pull asks each *source* in turn for an image reference; the first that knows it wins.
 The catalogue (``images.yaml``) is one source; a local OCI registry can be another: any
-``PullSource`` function fits, so adding one is a line in ``default_sources``. An image no
-source knows fails as the real kubelet's pull would, with the runtime's own wording.
+``PullSource`` function fits, so adding one is a line in ``default_sources``. A source is
+also handed the logins the pod's image pull secrets hold for the image's registry (the
+kubelet's keyring lookup), to send them as the container runtime would; the catalogue's
+public images need none. An image no source knows fails as the real kubelet's pull would,
+with the runtime's own wording.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -18,6 +21,7 @@ from typing import Any
 import yaml
 
 from workshop.sandbox.addons.quantity import memory_bytes
+from workshop.sandbox.registry_auth import Credentials
 
 DOCKER_HUB = "docker.io"
 # OS and build suffixes that version tags carry on every registry (1.27-alpine, 8.4-debian-12-r3)
@@ -81,7 +85,11 @@ class PullError(Exception):
     """The image does not pull; ``str()`` is the runtime's message, as the kubelet shows it."""
 
 
-PullSource = Callable[[ImageRef], Image | None]
+PullSource = Callable[[ImageRef, Sequence[Credentials]], Image | None]
+"""``source(ref, logins)``: the image, or None when the source does not have it; ``logins``
+are those of the pod's pull secrets for ``ref``'s registry, in the order to try them."""
+Keyring = Callable[[ImageRef], Sequence[Credentials]]
+"""The logins for an image's registry (``pullsecrets.Keyring.lookup``)."""
 
 
 @cache
@@ -109,8 +117,9 @@ def tag_exists(tag: str, variants: Iterable[str]) -> bool:
     )
 
 
-def from_catalogue(ref: ImageRef) -> Image | None:
-    """The catalogue's image for ``ref``, if its name and tag are known."""
+def from_catalogue(ref: ImageRef, logins: Sequence[Credentials] = ()) -> Image | None:
+    """The catalogue's image for ``ref``, if its name and tag are known (public: no login)."""
+    del logins
     entry = _entries().get(ImageRef(ref.registry, ref.repository, ""))
     if entry is None or not (ref.digest or tag_exists(ref.tag, entry.get("tags", []))):
         return None
@@ -138,11 +147,17 @@ def default_sources() -> list[PullSource]:
     return [from_catalogue]
 
 
-def pull(reference: str, sources: Iterable[PullSource]) -> Image:
+def no_logins(ref: ImageRef) -> Sequence[Credentials]:
+    del ref
+    return ()
+
+
+def pull(reference: str, sources: Iterable[PullSource], *, keyring: Keyring = no_logins) -> Image:
     """The image ``reference`` names, from the first source that has it; else PullError."""
     ref = parse(reference)
+    logins = keyring(ref)
     for source in sources:
-        image = source(ref)
+        image = source(ref, logins)
         if image is not None:
             return image
     raise PullError(failure_message(reference, ref))
@@ -153,8 +168,15 @@ def failure_message(reference: str, ref: ImageRef) -> str:
     unpack = f'failed to pull and unpack image "{ref}": failed to resolve reference "{ref}"'
     if _entries().get(ImageRef(ref.registry, ref.repository, "")) is not None:
         return f"rpc error: code = NotFound desc = {unpack}: {ref}: not found"
+    return denied(ref)
+
+
+def denied(ref: ImageRef) -> str:
+    """containerd's words when the registry refuses to say whether the repository exists
+    (it does not, or the pull has no login that may read it), as Docker Hub and Harbor
+    (OVHcloud's Managed Private Registry) answer an anonymous pull."""
     return (
-        f"rpc error: code = Unknown desc = {unpack}: pull access denied, repository does not "
-        "exist or may require authorization: server message: insufficient_scope: "
-        "authorization failed"
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": pull access denied, repository does not exist or may '
+        "require authorization: server message: insufficient_scope: authorization failed"
     )

@@ -1,8 +1,9 @@
 """Image pulls and failures: the part of the kubelet that kwok leaves out.
 
 For each pod scheduled to a node, this controller pulls its images (asks the pull sources:
-the catalogue, later a local registry), waits for its volumes to be bound, reads what each
-container will do (``behaviour.py``), and writes the verdict on the pod as annotations.
+a registry, the catalogue; with the logins of the pod's ``imagePullSecrets``), waits for
+its volumes to be bound, reads what each container will do (``behaviour.py``), and writes
+the verdict on the pod as annotations.
 kwok's pod stages do the rest: ``pulled`` lets the containers start; ``exiting`` makes
 them end and restart with a back-off (CrashLoopBackOff), or end for good in a Job.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.sandbox.addons import annotations as notes
-from workshop.sandbox.addons import behaviour, catalogue
+from workshop.sandbox.addons import behaviour, catalogue, pullsecrets
 from workshop.sandbox.addons.client import Events, Kube, call
 from workshop.sandbox.addons.loop import Controller, Informer, key_of
 from workshop.sandbox.addons.settings import Settings
@@ -101,9 +102,15 @@ class ImagePulls(Controller):
             return None  # not scheduled yet, or already started: kwok's stages take over
         containers = [*(pod["spec"].get("initContainers") or []), *pod["spec"]["containers"]]
         images, failed = {}, {}
+        keyring, unusable = self._keyring(pod)
         for container in containers:
+            if unusable:  # the kubelet does not pull when a pull secret cannot be read
+                failed[container["name"]] = (container["image"], unusable)
+                continue
             try:
-                images[container["name"]] = catalogue.pull(container["image"], self.sources)
+                images[container["name"]] = catalogue.pull(
+                    container["image"], self.sources, keyring=keyring.lookup
+                )
             except catalogue.PullError as e:
                 failed[container["name"]] = (container["image"], str(e))
         if failed:
@@ -121,6 +128,26 @@ class ImagePulls(Controller):
         self._start(key, pod, images)
         self.started[key] = pod["metadata"]["uid"]
         return None
+
+    def _keyring(self, pod: dict[str, Any]) -> tuple[pullsecrets.Keyring, str]:
+        """The logins of the pod's pull secrets; or why one of them cannot be used."""
+        if not pod["spec"].get("imagePullSecrets"):
+            return pullsecrets.NO_LOGINS, ""
+        secrets, missing = pullsecrets.fetch(self.kube, pod)
+        if missing:
+            self.events.record(
+                pod,
+                "Pod",
+                "FailedToRetrieveImagePullSecret",
+                f"Unable to retrieve some image pull secrets ({', '.join(missing)}); "
+                "attempting to pull the image may not succeed.",
+                warning=True,
+                host=pod["spec"]["nodeName"],
+            )
+        try:
+            return pullsecrets.keyring(secrets), ""
+        except pullsecrets.SecretError as e:
+            return pullsecrets.NO_LOGINS, str(e)
 
     def _bound(self, pod: dict[str, Any], claim: str) -> bool:
         found = self.claims.get(f"{pod['metadata']['namespace']}/{claim}")

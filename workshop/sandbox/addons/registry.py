@@ -1,4 +1,4 @@
-"""Pulls from the sandbox's own image registry: a ``PullSource`` for images pushed to it.
+"""Pulls from OCI registries, the sandbox's own and those its nodes trust: a ``PullSource``.
 
 An image reference on ``127.0.0.1:<registry port>`` (or ``localhost:<port>``) is looked up
 over the registry's HTTP API, as a kubelet's container runtime would: the manifest (an
@@ -11,9 +11,15 @@ its command names (``httpd -h /app``) or its working directory.
 The registry asks for a login (``registry_auth``): like a node's container runtime given
 credentials for a private registry (containerd's ``registry.configs.<host>.auth``), the
 add-on sends the sandbox's user and password, read from the 0600 file under
-``$WORKSHOP_HOME``, on every request; pods need no ``imagePullSecrets`` here. On a real
-cluster pulling from OVHcloud's Managed Private Registry, a Secret of type
-``kubernetes.io/dockerconfigjson`` named in the pod's ``imagePullSecrets`` does that job.
+``$WORKSHOP_HOME``, on every request; pods need no ``imagePullSecrets`` here.
+
+A managed cluster (``workshop.cloud``) has no registry of its own: its nodes trust the
+workshop's registry as OVHcloud's nodes trust a Managed Private Registry's certificate,
+each host given with its CA in ``config/certs.d/<host>/ca.crt`` (containerd's layout),
+TLS checked against that CA for that host only. The nodes hold no login for it: a pull
+sends the login of the pod's ``imagePullSecrets`` (a Secret of type
+``kubernetes.io/dockerconfigjson``), and without one, or with a wrong one, fails as
+containerd's does against a Managed Private Registry.
 
 A tag or repository the registry does not have fails as containerd's pull does
 (``...: not found``), which the pulls controller turns into ErrImagePull and
@@ -33,12 +39,15 @@ import tarfile
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workshop.sandbox import pki, registry_auth
-from workshop.sandbox.addons.catalogue import Image, ImageRef, PullError
+from workshop.sandbox.addons.catalogue import Image, ImageRef, PullError, denied
 from workshop.sandbox.layout import Layout
+from workshop.sandbox.registry_auth import Credentials
 from workshop.sandbox.state import State
 
 ACCEPT = ", ".join(
@@ -64,13 +73,37 @@ def arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
+@dataclass(frozen=True)
+class Remote:
+    """One pull's connection: the image, the CA its registry's certificate must chain to,
+    the login sent (None: anonymous)."""
+
+    ref: ImageRef
+    context: ssl.SSLContext
+    login: Credentials | None
+
+
+class Unauthorized(Exception):
+    """The registry answered 401: the login (or its absence) may not pull."""
+
+
+def trusted(layout: Layout) -> dict[str, Path]:
+    """The registries the nodes trust besides their own: host -> its CA file (certs.d)."""
+    try:
+        folders = sorted(layout.certs_d.iterdir())
+    except OSError:
+        return {}
+    return {f.name: f / "ca.crt" for f in folders if (f / "ca.crt").is_file()}
+
+
 class LocalRegistry:
-    """The sandbox's registry as a pull source (callable: ``ImageRef`` -> ``Image | None``)."""
+    """The sandbox's registry, and those its nodes trust, as a pull source (callable:
+    ``ImageRef``, logins -> ``Image | None``)."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.images = layout.root / "images"
-        self._context: ssl.SSLContext | None = None
+        self._contexts: dict[Path, ssl.SSLContext] = {}
         self._unpacking = threading.Lock()
 
     def hosts(self) -> set[str]:
@@ -80,41 +113,66 @@ class LocalRegistry:
         port = state.ports.registry
         return {f"127.0.0.1:{port}", f"localhost:{port}"}
 
-    def __call__(self, ref: ImageRef) -> Image | None:
-        if ref.registry not in self.hosts():
+    def __call__(self, ref: ImageRef, logins: Sequence[Credentials] = ()) -> Image | None:
+        if ref.registry in self.hosts():  # our own: the runtime's login, not the pod's
+            own = self._ssl(pki.Pki(self.layout.pki).ca_cert)
+            try:
+                return self._pull(Remote(ref, own, registry_auth.load(self.layout)))
+            except Unauthorized:
+                raise PullError(denied(ref)) from None
+        ca = trusted(self.layout).get(ref.registry)
+        if ca is None:
             return None
+        context = self._ssl(ca)
+        if not logins:
+            try:
+                return self._pull(Remote(ref, context, None))  # anonymous
+            except Unauthorized:
+                raise PullError(denied(ref)) from None
+        for login in logins:  # the pod's logins for this host, in turn, as the kubelet does
+            try:
+                return self._pull(Remote(ref, context, login))
+            except Unauthorized:
+                continue
+        raise PullError(refused(ref))
+
+    def _pull(self, remote: Remote) -> Image:
+        ref = remote.ref
         base = f"https://{ref.registry}/v2/{ref.repository}"
         wanted = ref.digest or ref.tag
-        manifest, digest = self._manifest(f"{base}/manifests/{wanted}", ref)
+        manifest, digest = self._manifest(f"{base}/manifests/{wanted}", remote)
         if manifest.get("mediaType") in INDEXES or "manifests" in manifest:
             chosen = self._platform(manifest, ref)
-            manifest, digest = self._manifest(f"{base}/manifests/{chosen}", ref)
-        config = json.loads(self._get(f"{base}/blobs/{manifest['config']['digest']}", ref)[0])
+            manifest, digest = self._manifest(f"{base}/manifests/{chosen}", remote)
+        config = json.loads(self._get(f"{base}/blobs/{manifest['config']['digest']}", remote)[0])
         layers = manifest.get("layers") or []
-        rootfs = self._unpack(base, digest, layers, ref)
+        rootfs = self._unpack(base, digest, layers, remote)
         return to_image(ref, config, layers, rootfs)
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    def _ssl(self) -> ssl.SSLContext:
-        if self._context is None:
-            self._context = ssl.create_default_context(cafile=str(pki.Pki(self.layout.pki).ca_cert))
-        return self._context
+    def _ssl(self, ca: Path) -> ssl.SSLContext:
+        """Verify the registry's certificate against ``ca`` only (never switched off)."""
+        if ca not in self._contexts:
+            self._contexts[ca] = ssl.create_default_context(cafile=str(ca))
+        return self._contexts[ca]
 
-    def _get(self, url: str, ref: ImageRef, accept: str = "*/*") -> tuple[bytes, dict[str, str]]:
+    def _get(self, url: str, remote: Remote, accept: str = "*/*") -> tuple[bytes, dict[str, str]]:
+        ref = remote.ref
         headers = {"Accept": accept}
-        login = registry_auth.load(self.layout)  # the runtime's registry credentials
-        if login is not None:
-            headers["Authorization"] = login.basic()
+        if remote.login is not None:
+            headers["Authorization"] = remote.login.basic()
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 - https only
         try:
             with urllib.request.urlopen(  # noqa: S310 - an https URL built here
-                request, context=self._ssl(), timeout=TIMEOUT
+                request, context=remote.context, timeout=TIMEOUT
             ) as answer:
                 return answer.read(), {k.lower(): v for k, v in answer.headers.items()}
         except urllib.error.HTTPError as e:
             if e.code == 404:
                 raise PullError(not_found(ref)) from None
+            if e.code == 401:
+                raise Unauthorized(url) from None
             raise PullError(
                 f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": '
                 f"unexpected status from GET request to {url}: {e.code} {e.reason}"
@@ -127,8 +185,8 @@ class LocalRegistry:
                 f'"{url}": {reason}'
             ) from None
 
-    def _manifest(self, url: str, ref: ImageRef) -> tuple[dict[str, Any], str]:
-        body, headers = self._get(url, ref, ACCEPT)
+    def _manifest(self, url: str, remote: Remote) -> tuple[dict[str, Any], str]:
+        body, headers = self._get(url, remote, ACCEPT)
         manifest: dict[str, Any] = json.loads(body)
         return manifest, headers.get("docker-content-digest", "")
 
@@ -144,7 +202,7 @@ class LocalRegistry:
 
     # -- the image's files -----------------------------------------------------------------
 
-    def _unpack(self, base: str, digest: str, layers: list[dict[str, Any]], ref: ImageRef) -> Path:
+    def _unpack(self, base: str, digest: str, layers: list[dict[str, Any]], remote: Remote) -> Path:
         """The image's files, unpacked once per manifest digest."""
         folder = self.images / (digest.partition(":")[2] or "unknown") / "rootfs"
         with self._unpacking:
@@ -154,10 +212,10 @@ class LocalRegistry:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             for layer in layers:
-                blob = self._get(f"{base}/blobs/{layer['digest']}", ref)[0]
+                blob = self._get(f"{base}/blobs/{layer['digest']}", remote)[0]
                 extract(blob, staging)
             staging.replace(folder)
-        log.info("%s: unpacked %d layers into %s", ref, len(layers), folder)
+        log.info("%s: unpacked %d layers into %s", remote.ref, len(layers), folder)
         return folder
 
 
@@ -191,6 +249,18 @@ def not_found(ref: ImageRef) -> str:
     return (
         f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
         f'failed to resolve reference "{ref}": {ref}: not found'
+    )
+
+
+def refused(ref: ImageRef) -> str:
+    """containerd's words when a Managed Private Registry (Harbor) refuses the login sent:
+    the token service answers 401 (a wrong user or password)."""
+    scope = f"repository%3A{ref.repository.replace('/', '%2F')}%3Apull"
+    return (
+        f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
+        f'resolve reference "{ref}": failed to authorize: failed to fetch oauth token: '
+        f"unexpected status from GET request to https://{ref.registry}/service/token?"
+        f"scope={scope}&service=harbor-registry: 401 Unauthorized"
     )
 
 
