@@ -16,7 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.notebooks.test_notebooks import NOTEBOOKS, kernel_env, run_nbval
+from tests.notebooks.test_notebooks import NOTEBOOKS, kernel_env, run_nbval, solved_copy
 from workshop import course
 from workshop.classroom import provision
 from workshop.cli import cli
@@ -62,7 +62,8 @@ def test_a_learner_runs_the_hello_world_notebook_in_their_namespace(
     home = tmp_path / "learner-home"  # the learner's own machine: no sandbox of theirs
     home.mkdir()
     env = {**kernel_env(home), "KUBECONFIG": str(seat), "WORKSHOP_CONTEXT": context}
-    done = run_nbval(NOTEBOOK, home, env=env)
+    with solved_copy(NOTEBOOK) as copy:  # the learner's own cells: the steps' solutions
+        done = run_nbval(copy, home, env=env)
     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-60:])
     assert done.returncode == 0, f"{NOTEBOOK.name} failed for the learner:\n{tail}"
     cells = nbformat.read(NOTEBOOK, as_version=4).cells

@@ -361,3 +361,26 @@ def test_an_etcd_client_without_its_certificate_says_to_run_up(tmp_path: Path) -
     with pytest.raises(SandboxError, match=r"etcd-client\.key") as info:
         client.ssl_context()
     assert "workshop sandbox up" in (info.value.hint or "")
+
+
+def test_on_a_class_address_kwoks_port_is_checked_on_loopback_where_it_listens(
+    tmp_path: Path,
+) -> None:
+    """kwok listens on 127.0.0.1 whatever `--address` says: a port another program holds
+    there moves, even though it is free on the class's address."""
+    import socket
+
+    from workshop.sandbox import Sandbox
+    from workshop.sandbox.state import State
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        free = ports.pick(4, "127.0.0.1", avoid={taken})
+        box = Sandbox(tmp_path / "home", bind="127.0.0.2")
+        state = State(components.Ports(free[0], free[1], free[2], taken, free[3]), bind="127.0.0.2")
+        checked = box._check_ports(state)
+    assert checked.ports.kwok != taken
+    assert checked.ports.apiserver == free[0]
+    assert any(f"port {taken} is taken" in notice for notice in box.notices)

@@ -486,7 +486,9 @@ class Sandbox:
         }
         moved: dict[str, int] = {}
         for name, port in wanted.items():
-            host = state.bind if name in ("apiserver", "kwok") else "127.0.0.1"
+            # only kube-apiserver listens on the bind address; kwok, etcd and the registry
+            # stay on loopback, where their ports must be free
+            host = state.bind if name == "apiserver" else "127.0.0.1"
             if port and ports.is_free(port, host):
                 continue
             if name == "apiserver" and self.wanted_port is not None:
