@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -32,6 +33,17 @@ GROUP = "db.workshop.dev/v1"
 T = TypeVar("T")
 
 
+def _finished_crds() -> Path:
+    """The CRDs as the learner finishes them: the file the solution of the step
+    printer-column applies (the starting manifests/crds.yaml plus the Phase column)."""
+    (step,) = [s for s in LAB.steps if s.id == "printer-column"]
+    (applied,) = [a.apply for a in step.solution if a.apply is not None]
+    return LAB.dir / applied
+
+
+CRDS = _finished_crds()
+
+
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) -> T:
     deadline = time.monotonic() + timeout
     while True:
@@ -47,18 +59,13 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) ->
 def cluster(sandbox: Any, kubectl: Kubectl) -> Iterator[Cluster]:
     solution.stop_operators()  # those lab 11's solutions started (tests/integration/test_labs.py)
     connected = connect(sandbox.context, kubeconfig=sandbox.kubeconfig)
-    kubectl("apply", "-f", str(LAB.dir / "manifests" / "crds.yaml"))
+    # the CRDs as they are once the learner has added the Phase column (step printer-column)
+    kubectl("apply", "-f", str(CRDS))
     kubectl("wait", "--for=condition=Established", "crd/keyvaluestores.db.workshop.dev")
     kubectl("wait", "--for=condition=Established", "crd/backups.db.workshop.dev")
     yield connected
     # leave the cluster as lab 11 starts: without its CRDs
-    kubectl(
-        "delete",
-        "-f",
-        str(LAB.dir / "manifests" / "crds.yaml"),
-        "--ignore-not-found",
-        "--wait=false",
-    )
+    kubectl("delete", "-f", str(CRDS), "--ignore-not-found", "--wait=false")
     connected.close()
 
 
