@@ -36,6 +36,15 @@ def _has_pool_block(folder: terraform.Workspace) -> bool:
     return any(wanted in " ".join(f.read_text().split()) for f in module.glob("*.tf"))
 
 
+def place_pool(folder: terraform.Workspace) -> None:
+    """cp labs/10-terraform/solution/module-pool.tf modules/cluster/ (the step 2 block)
+
+    A block of yours named `pool` is kept as it is."""
+    if not _has_pool_block(folder):
+        target = folder.dir / "modules" / "cluster" / "module-pool.tf"
+        shutil.copyfile(HERE / "solution" / "module-pool.tf", target)
+
+
 def add_pool(ctx: Any) -> None:
     """write the ovh_cloud_project_kube_nodepool block into modules/cluster/, then tofu apply
 
@@ -43,9 +52,7 @@ def add_pool(ctx: Any) -> None:
     is kept as it is."""
     del ctx
     folder = work()
-    if not _has_pool_block(folder):
-        target = folder.dir / "modules" / "cluster" / "module-pool.tf"
-        shutil.copyfile(HERE / "solution" / "module-pool.tf", target)
+    place_pool(folder)
     folder.init()
     folder.apply()
 

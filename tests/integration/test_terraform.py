@@ -1,7 +1,8 @@
 """OpenTofu and the workshop's ovh provider against the emulated OVHcloud API, in order:
 init, plan, apply, an empty plan, kubectl on the new cluster, an in-place resize, drift,
-import, a replacement (planned only) and destroy. One cluster serves the module; the last
-test destroys it.
+import, a replacement (planned only) and destroy. The HCL is lab 10's as the learner
+finishes it (its node pool block from the lab's solution). One cluster serves the module;
+the last test destroys it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ovh
 import pytest
 
+from workshop import course
 from workshop.cloud import Emulator
 from workshop.tools import ovh as ovh_tools
 from workshop.tools import terraform
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.integration
 LAB = Path(__file__).parents[2] / "labs" / "10-terraform" / "terraform"
 CLUSTER = "module.kube.ovh_cloud_project_kube.cluster"
 POOL = "module.kube.ovh_cloud_project_kube_nodepool.pool"
+solution: Any = course.load_module(course.find_lab("10"), "solution")
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +55,25 @@ def api(emulator: Emulator) -> ovh.Client:
 
 @pytest.fixture(scope="module")
 def work(emulator: Emulator) -> terraform.Workspace:
-    return terraform.workspace(LAB, name="test")
+    """The lab's HCL as the learner finishes it: the starting configuration, with the node
+    pool's block put in modules/cluster/ as the lab's solution of step 2 puts it."""
+    work = terraform.workspace(LAB, name="test")
+    solution.place_pool(work)
+    return work
+
+
+def pool_id(work: terraform.Workspace) -> str:
+    """The node pool's id, as the state records it."""
+    for module in work.state()["values"]["root_module"].get("child_modules", []):
+        for resource in module.get("resources", []):
+            if resource["address"] == POOL:
+                return str(resource["values"]["id"])
+    raise AssertionError(f"{POOL} is not in the state")
 
 
 def pool_path(api: ovh.Client, work: terraform.Workspace) -> str:
     project = api.get("/cloud/project")[0]
-    return f"/cloud/project/{project}/kube/{work.output('cluster_id')}/nodepool/" + str(
-        work.output("nodepool_id")
-    )
+    return f"/cloud/project/{project}/kube/{work.output('cluster_id')}/nodepool/{pool_id(work)}"
 
 
 def test_init_installs_the_provider_from_the_local_mirror(work: terraform.Workspace) -> None:
