@@ -14,10 +14,13 @@ if any run failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -68,7 +71,14 @@ def outcomes(junit: Path) -> tuple[int, int, list[str]]:
 def one_run(number: int, args: list[str], *, load: int, out: Path, timeout: float) -> Run:
     junit = out / f"run-{number:02d}.xml"
     log = out / f"run-{number:02d}.log"
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    # the run's own temporary folder: every sandbox it starts lives there, so whatever the
+    # run leaves running (stopped by a timeout or a SIGKILL) is found and ended after it
+    scratch = Path(tempfile.gettempdir()) / f"{out.name}-run-{number:02d}"
+    command = [
+        *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider"),
+        f"--junitxml={junit}",
+        f"--basetemp={scratch}",
+    ]
     burners = [subprocess.Popen([sys.executable, "-c", BUSY, str(timeout)]) for _ in range(load)]
     started = time.monotonic()
     try:
@@ -87,6 +97,11 @@ def one_run(number: int, args: list[str], *, load: int, out: Path, timeout: floa
         for burner in burners:
             burner.kill()
             burner.wait()
+        left = end_leftovers(scratch)
+        if left:
+            with log.open("a") as output:
+                output.write(f"\nsoak: ended {left} process(es) the run left running\n")
+        shutil.rmtree(scratch, ignore_errors=True)
     passed, skipped, failed = outcomes(junit)
     return Run(number, returncode, time.monotonic() - started, passed, skipped, failed)
 
@@ -100,6 +115,38 @@ def stop(tests: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(tests.pid, signal.SIGKILL)
         tests.wait()
+
+
+def started_in(folder: Path) -> list[int]:
+    """Live processes whose command line names ``folder`` (the sandboxes of a run, their
+    components and emulators: each names its home, under the run's temporary folder)."""
+    marker = f"{folder}{os.sep}".encode()  # inside it: not a folder whose name starts alike
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def end_leftovers(folder: Path, grace: float = 30.0) -> int:
+    """SIGTERM what a run left running (a supervisor stops its components), then SIGKILL
+    what is still there after ``grace`` seconds; how many there were."""
+    left = started_in(folder)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while started_in(folder) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in started_in(folder):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(left)
 
 
 def _interrupt(signum: int, frame: object) -> None:
