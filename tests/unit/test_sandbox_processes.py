@@ -61,10 +61,16 @@ def orphan(layout: Layout, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A process that looks like a component of ``layout``'s sandbox and ignores SIGTERM."""
     script = tmp_path / "kube-scheduler"
     trapped = tmp_path / "trapped"
-    script.write_text(f"#!/bin/sh\ntrap '' TERM\n: > {trapped}\nwhile :; do sleep 0.05; done\n")
+    # one process that never forks: a shell's loop forks children that, until they exec
+    # `sleep`, carry its command line, and would be found too once it is killed
+    script.write_text(
+        f"#!{sys.executable}\nimport signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"open({str(trapped)!r}, 'w').close()\nwhile True:\n    time.sleep(0.05)\n"
+    )
     script.chmod(0o755)
     proc = subprocess.Popen([str(script), f"--config={layout.root}/config/scheduler.yaml"])
-    # a SIGTERM sent before the shell has run its trap line would end it
+    # a SIGTERM sent before it ignores SIGTERM would end it
     deadline = time.monotonic() + 30
     while not trapped.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
