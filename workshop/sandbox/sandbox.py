@@ -307,13 +307,14 @@ class Sandbox:
                     "supervisor", "running", supervisor_pid, 0, processes.rss(supervisor_pid)
                 ),
             )
+        exec_runs = self._exec_runs()  # read from the plan once
         result = replace(
             base,
             running=True,
             uptime=time.time() - info["startedAt"] if info.get("startedAt") else None,
             components=comps,
-            exec_runs=self._exec_runs(),
-            exec_jailed=self._exec_runs() == JAILED,
+            exec_runs=exec_runs,
+            exec_jailed=exec_runs == JAILED,
         )
         api = self._api(state)
         try:
