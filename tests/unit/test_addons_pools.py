@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from workshop.quantity import memory_bytes, millicores
 from workshop.sandbox import nodes
 from workshop.sandbox.addons import autoscaler, pools, scaling
-from workshop.sandbox.addons.quantity import memory_bytes, millicores
 
 APPLIED = "sandbox.workshop.dev/nodepool-template"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from workshop.sandbox.addons.catalogue import Image
-from workshop.sandbox.addons.quantity import memory_bytes
+from workshop.quantity import memory_bytes
 
 FOREVER = math.inf
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})

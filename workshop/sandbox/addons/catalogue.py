@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from workshop.sandbox.addons.quantity import memory_bytes
+from workshop.quantity import memory_bytes
 from workshop.sandbox.registry_auth import Credentials
 
 DOCKER_HUB = "docker.io"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.sandbox.addons.quantity import memory_bytes, millicores
+from workshop.quantity import memory_bytes, millicores
 
 
 @dataclass(frozen=True)

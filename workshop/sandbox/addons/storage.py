@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 
 from workshop.sandbox.addons.client import Events, Kube, call
 from workshop.sandbox.addons.loop import Controller, Informer, key_of
-from workshop.sandbox.addons.quantity import memory_bytes
+from workshop.quantity import memory_bytes
 from workshop.sandbox.layout import Layout
 from workshop.sandbox.nodes import CSI_ZONE_LABEL, ZONE
 
