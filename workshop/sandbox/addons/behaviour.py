@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workshop.sandbox.addons.catalogue import Image
 from workshop.quantity import memory_bytes
+from workshop.sandbox.addons.catalogue import Image
 
 FOREVER = math.inf
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})

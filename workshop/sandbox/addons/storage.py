@@ -19,9 +19,9 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
+from workshop.quantity import memory_bytes
 from workshop.sandbox.addons.client import Events, Kube, call
 from workshop.sandbox.addons.loop import Controller, Informer, key_of
-from workshop.quantity import memory_bytes
 from workshop.sandbox.layout import Layout
 from workshop.sandbox.nodes import CSI_ZONE_LABEL, ZONE
 
