@@ -1,5 +1,6 @@
 """Class benchmarks: a class of 50 learners created and deleted on the sandbox, its memory,
-and the class board's update latency with 50 learners checking at once.
+the class board's update latency with 50 learners checking at once, and 50 learners doing
+lab 04 at once beside one learner's runaway Deployment.
 
 Run with `.venv/bin/python bench/classroom.py [--learners 50]`. Baselines in the same run:
 - creating the class (namespaces, ServiceAccounts, RoleBindings, quotas, limit ranges,
@@ -7,6 +8,12 @@ Run with `.venv/bin/python bench/classroom.py [--learners 50]`. Baselines in the
 - the board: the time until it shows every learner's check, against the time until every
   learner's check (and its LabProgress write) has returned; and, per learner, from their
   check returning to the board having it (watch event, then the board's picture).
+- the class at work: every learner solves and checks each step of lab 04 at once, while
+  learner 1 also starts a runaway Deployment (500 replicas) in their home namespace; the
+  baseline is one learner doing the same lab alone, on the same sandbox, first. Reported:
+  the checks that failed (none should: one learner's load is not another's failure), each
+  learner's time against the baseline's, how many pods the runaway got (its quota's), and
+  the longest the board went without news while checks were landing.
 Figures are printed and saved to bench/results/class-<time>.json. Nothing is asserted.
 """
 
@@ -130,6 +137,98 @@ def board_latency(
         c.close()
 
 
+def do_lab(cluster: Cluster, lab: course.Lab, store: course.ProgressStore) -> list[str]:
+    """A learner's way through a lab: each step solved, then checked. What failed."""
+    failed = []
+    for step in lab.steps:
+        try:
+            course.solve(cluster, lab, step.id, progress=store, only=step.mode != "guided")
+            result = course.check(cluster, lab, step.id, progress=store)[0]
+        except Exception as e:  # noqa: BLE001 - a bench reports, it does not stop
+            failed.append(f"{step.id}: {e}")
+            continue
+        if not result.passed:
+            failed.append(f"{step.id}: {result.message}")
+    return failed
+
+
+def class_at_work(
+    admin: Cluster, out: Path, learners: list[str], tmp: Path, results: dict[str, Any]
+) -> None:
+    lab = course.find_lab("04")
+    clusters = {name: connect(kubeconfig=out / f"{name}.kubeconfig") for name in learners}
+    alone = learners[-1]  # the baseline: one learner, nobody else at work
+    start = time.monotonic()
+    mine = course.place(clusters[alone], lab)
+    failed = do_lab(clusters[alone], mine, course.ProgressStore(tmp / "alone.json"))
+    baseline = time.monotonic() - start
+    course.reset(clusters[alone], mine)
+    results["work_baseline_one_learner_s"] = round(baseline, 1)
+    results["work_baseline_failed"] = failed
+
+    live = boards.LiveBoard(admin.api, "bench").start()
+    live.watcher.synced.wait(30)
+    took: dict[str, float] = {}
+    failures: dict[str, list[str]] = {}
+    barrier = threading.Barrier(len(learners) + 1)
+    runaway = learners[0]
+
+    def learner(name: str) -> None:
+        cluster = clusters[name]
+        placed = course.place(cluster, lab)
+        store = course.ProgressStore(tmp / f"work-{name}.json")
+        barrier.wait()
+        begun = time.monotonic()
+        if name == runaway:
+            home = cluster.seat.home if cluster.seat is not None else "default"
+            cluster.api.apply({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "runaway", "namespace": home},
+                "spec": {"replicas": 500, "selector": {"matchLabels": {"app": "runaway"}},
+                         "template": {"metadata": {"labels": {"app": "runaway"}},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+            })  # fmt: skip
+        failures[name] = do_lab(cluster, placed, store)
+        took[name] = time.monotonic() - begun
+
+    threads = [threading.Thread(target=learner, args=(n,)) for n in learners]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.monotonic()
+    last_version, last_news, longest_quiet = live.version, start, 0.0
+    while any(t.is_alive() for t in threads) and time.monotonic() - start < 1800:
+        if live.version != last_version:
+            now = time.monotonic()
+            longest_quiet = max(longest_quiet, now - last_news)
+            last_version, last_news = live.version, now
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - start
+    times = list(took.values())
+    failed_steps = {n: f for n, f in failures.items() if f}
+    results["work_wall_s"] = round(wall, 1)
+    results["work_learner_p50_s"] = round(statistics.median(times), 1)
+    results["work_learner_max_s"] = round(max(times), 1)
+    results["work_learner_p50_ratio_vs_alone"] = round(statistics.median(times) / baseline, 2)
+    results["work_steps"] = len(learners) * len(lab.steps)
+    results["work_steps_failed"] = sum(len(f) for f in failed_steps.values())
+    results["work_failures_first"] = [f"{n}: {f[0]}" for n, f in list(failed_steps.items())[:5]]
+    seat = clusters[runaway].seat
+    runaway_home = seat.home if seat else "default"
+    pods = admin.api.list("v1", "Pod", namespace=runaway_home, label_selector="app=runaway")
+    results["runaway_pods_of_500"] = len(pods)
+    results["board_longest_quiet_while_checking_s"] = round(longest_quiet, 2)
+    picture = live.board()
+    results["board_cells_done"] = sum(
+        1 for (_, lab_id, _), cell in picture.cells.items() if lab_id == lab.id and cell == "done"
+    )
+    live.stop()
+    for c in clusters.values():
+        c.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=50)
@@ -148,7 +247,8 @@ def main() -> int:
             results["rss_before_mib"] = total_rss_mib(box)
             people = classroom.numbered(args.learners)
             labs = sorted({lab.base_namespace for lab in course.list_labs()})
-            plan = classroom.ClassPlan("bench", people, labs)
+            footprints = {lab.base_namespace: lab.spec.footprint for lab in course.list_labs()}
+            plan = classroom.ClassPlan("bench", people, labs, footprints=footprints)
             namespaces = args.learners * (1 + len(labs))
             results["namespaces"] = namespaces
             results["objects"] = sum(len(plan.learner_objects(p)) for p in people) + 4
@@ -156,7 +256,7 @@ def main() -> int:
             results["baseline_bare_namespaces_s"] = round(base, 2)
             out = Path(tmp) / "class"
             start = time.monotonic()
-            created = classroom.create(admin, plan, out)
+            created = classroom.create(admin, plan, out, overcommit=True)
             took = time.monotonic() - start
             results["class_create_s"] = round(took, 2)
             results["class_create_ratio_vs_bare_namespaces"] = round(took / base, 2)
@@ -165,6 +265,8 @@ def main() -> int:
             results["rss_after_create_mib"] = total_rss_mib(box)
             board_latency(admin, out, [p.id for p in people], Path(tmp), results)
             results["rss_after_board_mib"] = total_rss_mib(box)
+            class_at_work(admin, out, [p.id for p in people], Path(tmp), results)
+            results["rss_after_work_mib"] = total_rss_mib(box)
             results["rss_by_component_mib"] = {
                 c.name: round((c.rss_bytes or 0) / 2**20) for c in box.status().components
             }

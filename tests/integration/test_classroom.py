@@ -32,17 +32,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from tests.conftest import Kubectl
-from workshop import course
+from workshop import classroom, course
 from workshop.classroom import board as boards
 from workshop.classroom import provision, web
 from workshop.cli import cli
 from workshop.cli.course import Seams
 from workshop.cluster import Cluster, connect
 from workshop.course import reporting
+from workshop.quantity import millicores
 
 pytestmark = pytest.mark.integration
 
 CLASS = "t10"
+LABS = {lab.number: lab for lab in course.list_labs()}
 HOURS = 1.0
 
 
@@ -54,7 +56,10 @@ def admin(cluster: Cluster) -> Cluster:
 
 @pytest.fixture(scope="module")
 def room(sandbox: Any, admin: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The class, created with `workshop class create` from a roster; deleted at the end."""
+    """The class, created with `workshop class create` from a roster; deleted at the end.
+
+    ``--overcommit``: the session's sandbox is shared, and a class that grew its node pool
+    would change what later tests see there (three nodes); growing it has its own test."""
     out = tmp_path_factory.mktemp("class")
     roster = out / "roster.csv"
     roster.write_text("name\nAlice\nBob\n")
@@ -62,7 +67,7 @@ def room(sandbox: Any, admin: Cluster, tmp_path_factory: pytest.TempPathFactory)
         cli,
         [
             "class", "create", CLASS, "--roster", str(roster), "--labs", "04,02,05,07",
-            "--hours", str(HOURS), "--out", str(out / "files"),
+            "--hours", str(HOURS), "--out", str(out / "files"), "--overcommit",
             "--kubeconfig", str(sandbox.kubeconfig),
         ],
         catch_exceptions=False,
@@ -392,14 +397,27 @@ def test_the_quota_stops_one_learner_starving_the_class(room: Path, kubectl: Kub
     while "exceeded quota" not in kubectl("get", "events", "-n", "t10-alice-lab-02"):
         assert time.monotonic() < deadline, "the ReplicaSet never hit the quota"
         time.sleep(1)
-    assert pods() == 20  # the quota's pods, not 60
+    allowed = LABS["02"].spec.footprint.pods
+    assert pods() == allowed  # the lab's footprint, not 60
     bob("create", "deployment", "fair", "--image=nginx", "--replicas=3", "-n", "t10-bob-lab-02")
     bob("rollout", "status", "deployment/fair", "-n", "t10-bob-lab-02", "--timeout=90s")
     quota = json.loads(
         kubectl("get", "resourcequota", "learner", "-n", "t10-alice-lab-02", "-o", "json")
     )
-    assert quota["status"]["used"]["pods"] == "20"
+    assert quota["status"]["used"]["pods"] == str(allowed)
     alice("delete", "deployment", "greedy", "-n", "t10-alice-lab-02")
+    # over all of alice's namespaces, her quotas add up to what one learner may hold
+    hard = json.loads(kubectl("get", "resourcequota", "-A", "-l", "workshop.dev/learner=alice,"
+                              f"workshop.dev/class={CLASS}", "-o", "json"))["items"]  # fmt: skip
+    labs = [LABS[n] for n in ("04", "02", "05", "07")]
+    expected = classroom.ClassPlan(
+        CLASS, [], sorted(lab.base_namespace for lab in labs),
+        footprints={lab.base_namespace: lab.spec.footprint for lab in labs},
+    ).learner_total()  # fmt: skip
+    assert sum(int(q["spec"]["hard"]["pods"]) for q in hard) == expected.pods
+    assert sum(millicores(q["spec"]["hard"]["requests.cpu"]) for q in hard) == millicores(
+        expected.cpu
+    )
 
 
 def test_the_board_follows_the_class_from_a_watch(
@@ -581,6 +599,20 @@ def test_a_learner_kubeconfig_cannot_run_the_class_commands(room: Path) -> None:
     assert result.exit_code != 0 and "learner's kubeconfig" in str(result.exception)
 
 
+def exec_leftovers(sandbox: Any) -> tuple[list[int], list[str]]:
+    """What runs in kwok's jail as another user than root, and the files of its exec
+    folder (seen through kwok's own root)."""
+    from workshop.sandbox import processes
+    from workshop.sandbox.sandbox import _exec_dir
+
+    kwok = next(c.pid for c in sandbox.status().components if c.name == "kwok")
+    inside = processes.jailed_by(kwok)
+    others = [pid for pid in inside if processes.owner(pid) not in (None, 0)]
+    root = next(pid for pid in inside if processes.owner(pid) == 0)
+    folder = Path(f"/proc/{root}/root") / _exec_dir().relative_to("/")
+    return others, sorted(entry.name for entry in folder.iterdir())
+
+
 def test_delete_removes_everything_and_the_tokens_stop_working(
     sandbox: Any, admin: Cluster, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -589,17 +621,30 @@ def test_delete_removes_everything_and_the_tokens_stop_working(
 
     out = tmp_path_factory.mktemp("gone")
     plan = classroom.ClassPlan("t10b", classroom.numbered(2), ["lab-04"])
-    classroom.create(admin, plan, out, token_seconds=600)
+    classroom.create(admin, plan, out, token_seconds=600, overcommit=True)
     config = yaml.safe_load((out / "learner-01.kubeconfig").read_text())
     server, token = config["clusters"][0]["cluster"]["server"], config["users"][0]["user"]["token"]
     ca = Path(sandbox.layout.pki) / "ca.crt"
     assert _whoami(server, ca, token)[0] == 201
+    jailed = sandbox.status().exec_jailed
+    if jailed:  # a learner leaves a process and a file behind through exec
+        learner = Kubectl(out / "learner-01.kubeconfig")
+        ns = "t10b-learner-01-lab-04"
+        learner("create", "deployment", "web", "--image=nginx", "-n", ns)
+        learner("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s")
+        pod = learner("get", "pods", "-n", ns, "-o", "jsonpath={.items[0].metadata.name}")
+        behind = "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo left > left-behind.txt"
+        learner("exec", "-n", ns, pod, "--", "sh", "-c", behind)
+        assert exec_leftovers(sandbox) != ([], [])
     result = CliRunner().invoke(
         cli,
         ["class", "delete", "t10b", "--yes", "--kubeconfig", str(sandbox.kubeconfig)],
         catch_exceptions=False,
     )
     assert result.exit_code == 0 and "4 namespaces" in result.output
+    if jailed:  # nothing of it runs or stays in the jail
+        assert "left running in the sandbox" in result.output
+        assert exec_leftovers(sandbox) == ([], [])
     assert admin.api.list("v1", "Namespace", label_selector="workshop.dev/class=t10b") == []
     assert not [
         r

@@ -43,7 +43,7 @@ def seat(sandbox: Any, admin: Cluster, tmp_path_factory: pytest.TempPathFactory)
         cli,
         [
             "class", "create", CLASS, "--learners", "1", "--labs", "04", "--hours", "1",
-            "--out", str(out), "--kubeconfig", str(sandbox.kubeconfig),
+            "--out", str(out), "--overcommit", "--kubeconfig", str(sandbox.kubeconfig),
         ],
         catch_exceptions=False,
     )  # fmt: skip

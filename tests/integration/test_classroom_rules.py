@@ -44,7 +44,7 @@ def room(
         cli,
         [
             "class", "create", CLASS, "--roster", str(roster_file), "--labs", "04,07",
-            "--hours", str(HOURS), "--out", str(out / "files"),
+            "--hours", str(HOURS), "--out", str(out / "files"), "--overcommit",
             "--kubeconfig", str(sandbox.kubeconfig),
         ],
         catch_exceptions=False,

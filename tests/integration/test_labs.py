@@ -22,6 +22,7 @@ sandbox, so the shards run side by side.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -35,11 +36,13 @@ import pytest
 from click.testing import CliRunner
 
 from workshop import course
+from workshop.classroom import capacity, plan
 from workshop.cli import cli
 from workshop.cli.course import Seams
 from workshop.cluster import Cluster
 from workshop.course import actions
-from workshop.course.schema import Capability
+from workshop.course.schema import Capability, Footprint
+from workshop.quantity import memory_bytes, millicores
 
 pytestmark = pytest.mark.integration
 
@@ -172,6 +175,24 @@ def step_fails_before_its_solution_and_passes_after(
     assert progress.step(cluster.context, lab.id, step.id).solved
 
 
+def fits_its_footprint(cluster: Cluster, lab: course.Lab) -> None:
+    """The solved lab's pods, counted as a class's quota counts them (the class's default
+    requests for containers without), with a rolling update's default surge of 25% on
+    top, fit the lab's ``footprint:``: what a class gives each learner for the lab."""
+    pods = cluster.api.list("v1", "Pod", namespace=lab.namespace)
+    held = capacity.used(pods, plan.LIMITS["defaultRequest"])
+    surged = Footprint(
+        pods=math.ceil(held.pods * 1.25),
+        cpu=f"{math.ceil(millicores(held.cpu) * 1.25)}m",
+        memory=f"{math.ceil(memory_bytes(held.memory) * 1.25 / 2**20)}Mi",
+    )
+    short = capacity.shortfall(surged, lab.spec.footprint)
+    assert not short, (
+        f"{lab.id}'s solution holds {held} ({surged} with a rollout's surge), more than its "
+        f"footprint {lab.spec.footprint}: {', '.join(short)} short"
+    )
+
+
 def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     cluster: Cluster,
     progress: course.ProgressStore,
@@ -183,6 +204,7 @@ def solved_lab_passes_every_step_and_reset_takes_it_back_to_the_start(
     lacking = unmet(lab, capabilities)
     runnable = [s for s in lab.steps if s.id not in lacking]
     course.solve(cluster, lab, skip=lacking, progress=progress)
+    fits_its_footprint(cluster, lab)
 
     # later steps do not undo earlier ones, unless they say so (`undoes`: a `tofu destroy`):
     # the whole lab checks green at the end

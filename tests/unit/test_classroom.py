@@ -18,7 +18,9 @@ from workshop.cli.sandbox import check_address, exposure_warning
 from workshop.cluster import Seat, connect
 from workshop.course import reporting
 from workshop.course.checks import CheckResult, StepResult
+from workshop.course.schema import Footprint
 from workshop.errors import SandboxError, WorkshopError
+from workshop.quantity import memory_bytes, millicores
 
 
 def test_a_roster_gives_unique_namespace_safe_ids(tmp_path: Path) -> None:
@@ -59,7 +61,7 @@ def test_the_plan_isolates_each_learner_in_their_namespaces() -> None:
             {"kind": "ServiceAccount", "name": "learner", "namespace": "k8s101-alice"}
         ]
     quotas = [o for o in objects if o["kind"] == "ResourceQuota"]
-    assert len(quotas) == 3 and quotas[0]["spec"]["hard"]["pods"] == "20"
+    assert len(quotas) == 3 and quotas[0]["spec"]["hard"]["pods"] == str(plan.HOME.pods)
     # every object carries the class's labels: delete and status find them by label
     assert all(o["metadata"]["labels"][reporting.CLASS_LABEL] == "k8s101" for o in objects)
 
@@ -75,10 +77,10 @@ def test_the_learner_role_grants_no_way_out() -> None:
         assert not resources & {"nodes", "clusterroles", "clusterrolebindings"}
     for rule in plan.READER_RULES:
         assert set(rule["verbs"]) == {"get", "list", "watch"}
-    # the defaults fit the quota: 20 pods at the default limits, no more
-    pods = int(plan.QUOTA["pods"])
-    assert pods * 0.5 <= float(plan.QUOTA["limits.cpu"])  # default limit 500m
-    assert pods * 256 <= 5 * 1024  # default limit 256Mi, limits.memory 5Gi
+    # the defaults fit the quota: as many pods as it allows, at the default limits
+    hard = plan.quota(Footprint(pods=8))
+    assert 8 * millicores(plan.LIMITS["default"]["cpu"]) <= millicores(hard["limits.cpu"])
+    assert 8 * memory_bytes(plan.LIMITS["default"]["memory"]) <= memory_bytes(hard["limits.memory"])
 
 
 def test_a_class_where_exec_is_not_jailed_gives_learners_no_exec() -> None:
@@ -331,8 +333,9 @@ def test_the_cel_strings_of_the_rules_are_quoted() -> None:
 
 def test_the_quota_counts_every_kind_a_learner_may_create() -> None:
     """Each namespaced kind of the learner role has a count in the quota."""
-    counted = {key.removeprefix("count/") for key in plan.QUOTA if "." in key or "/" in key}
-    counted |= {key for key in plan.QUOTA if "." not in key and "/" not in key}  # pods, secrets...
+    QUOTA = plan.quota(Footprint())
+    counted = {key.removeprefix("count/") for key in QUOTA if "." in key or "/" in key}
+    counted |= {key for key in QUOTA if "." not in key and "/" not in key}  # pods, secrets...
     created = set()
     for rule in plan.LEARNER_RULES:
         if "create" not in rule["verbs"]:
@@ -345,9 +348,9 @@ def test_the_quota_counts_every_kind_a_learner_may_create() -> None:
     wildcard = {c for c in created if c.startswith("*.")}
     assert {c for c in created - wildcard if c not in counted} == {
         "endpoints",  # the Service's, kept in step by the control plane
-        f"{reporting.PLURAL}.{reporting.GROUP}",  # a CRD: see plan.QUOTA
+        f"{reporting.PLURAL}.{reporting.GROUP}",  # a CRD: see plan.COUNTS
     }
     for group in ("apps", "batch", "autoscaling"):
         assert any(c.endswith(f".{group}") for c in counted)
     # the class's own RoleBinding and lab 07's Role and RoleBinding fit with room to spare
-    assert int(plan.QUOTA["count/rolebindings.rbac.authorization.k8s.io"]) >= 5
+    assert int(QUOTA["count/rolebindings.rbac.authorization.k8s.io"]) >= 5

@@ -16,6 +16,8 @@ from typing import Any
 from workshop.classroom import rules
 from workshop.classroom.roster import Learner
 from workshop.course import reporting
+from workshop.course.schema import Footprint
+from workshop.quantity import memory_bytes, millicores
 
 Object = dict[str, Any]
 SERVICE_ACCOUNT = "learner"
@@ -23,15 +25,10 @@ MANAGED_LABEL = "app.kubernetes.io/managed-by"
 MANAGER = "workshop-class"
 CRD_NAME = f"{reporting.PLURAL}.{reporting.GROUP}"
 
-# Enough for every lab (the hello world at 5-8 replicas, WordPress and its database, an
-# autoscaled Deployment), too little to fill the cluster: one learner cannot starve the
-# class. A namespace gets this each; pods without resources get the LimitRange defaults.
-QUOTA: dict[str, str] = {
-    "pods": "20",
-    "requests.cpu": "2",
-    "requests.memory": "2Gi",
-    "limits.cpu": "10",
-    "limits.memory": "5Gi",
+# Counts of the kinds a learner may create, per namespace: far above what any lab's solution
+# makes (lab 07's one Role and RoleBinding, next to the class's own RoleBinding), far below
+# what would weigh on the API server.
+COUNTS: dict[str, str] = {
     "services": "10",
     "services.loadbalancers": "2",
     "services.nodeports": "2",
@@ -39,9 +36,6 @@ QUOTA: dict[str, str] = {
     "requests.storage": "20Gi",
     "configmaps": "50",
     "secrets": "50",  # Helm keeps a Secret per release revision
-    # Counts of the other kinds a learner may create: far above what any lab's solution
-    # makes (lab 07's one Role and RoleBinding, next to the class's own RoleBinding),
-    # far below what would weigh on the API server.
     "count/roles.rbac.authorization.k8s.io": "10",
     "count/rolebindings.rbac.authorization.k8s.io": "10",
     "count/serviceaccounts": "10",
@@ -60,7 +54,29 @@ QUOTA: dict[str, str] = {
     # discovery finds the CRD (up to 30s), and refuses every create ("status unknown")
     # until then: a learner's first checks would not reach the board.
 }
-# 20 pods at the defaults fit the quota exactly: the pod count is what stops a learner.
+# What runs in a learner's home namespace: room to try things out beside the labs.
+HOME = Footprint(pods=5, cpu="500m", memory="512Mi")
+# A container's limits, counted against the namespace's limits quota: at most this per pod
+# on average (the LimitRange's default limit is half of it).
+LIMIT_PER_POD = {"cpu": 1000, "memory": 512 * 2**20}  # millicores, bytes
+
+
+def quota(footprint: Footprint) -> dict[str, str]:
+    """One namespace's ResourceQuota: pods and requests as the footprint says (so a learner's
+    total over their namespaces is the sum of the footprints: one learner cannot starve the
+    class), limits in proportion, and the counts."""
+    pods = footprint.pods
+    return {
+        "pods": str(pods),
+        "requests.cpu": footprint.cpu,
+        "requests.memory": footprint.memory,
+        "limits.cpu": f"{pods * LIMIT_PER_POD['cpu']}m",
+        "limits.memory": f"{pods * LIMIT_PER_POD['memory'] // 2**20}Mi",
+        **COUNTS,
+    }
+
+
+# A container without requests or limits gets these (and counts so against the quota).
 LIMITS = {
     "default": {"cpu": "500m", "memory": "256Mi"},
     "defaultRequest": {"cpu": "50m", "memory": "64Mi"},
@@ -142,7 +158,8 @@ class ClassPlan:
     name: str
     learners: list[Learner]
     lab_namespaces: list[str]  # the labs' own namespaces: lab-00, lab-02, ...
-    quota: dict[str, str] = field(default_factory=lambda: dict(QUOTA))
+    # each lab namespace's footprint (the lab's ``footprint:``), the default where absent
+    footprints: dict[str, Footprint] = field(default_factory=dict)
     token_seconds: int = 8 * 3600  # the class's --hours: no learner's token outlives them
     # `kubectl exec` for learners: False where it would run on the instructor's machine out
     # of a jail (a sandbox run by an ordinary user, or without bubblewrap)
@@ -172,6 +189,18 @@ class ClassPlan:
         if learner:
             found[reporting.LEARNER_LABEL] = learner.id
         return found
+
+    def footprint(self, lab_namespace: str | None) -> Footprint:
+        """What one of a learner's namespaces holds: a lab's (by its base namespace), or
+        the home namespace's (None)."""
+        if lab_namespace is None:
+            return HOME
+        return self.footprints.get(lab_namespace, Footprint())
+
+    def learner_total(self) -> Footprint:
+        """One learner's most over all their namespaces: the sum of the footprints."""
+        parts = [self.footprint(None), *(self.footprint(ns) for ns in self.lab_namespaces)]
+        return add(parts)
 
     def namespaces(self, learner: Learner) -> list[str]:
         """The learner's home namespace first, then one per lab."""
@@ -232,7 +261,8 @@ class ClassPlan:
             for ns in self.namespaces(learner)
         ]
         found.append(_meta("v1", "ServiceAccount", SERVICE_ACCOUNT, home, labels))
-        for ns in self.namespaces(learner):
+        bases: list[str | None] = [None, *self.lab_namespaces]
+        for ns, base in zip(self.namespaces(learner), bases, strict=True):
             found += [
                 _meta("rbac.authorization.k8s.io/v1", "RoleBinding", "learner", ns, labels)
                 | {
@@ -246,11 +276,20 @@ class ClassPlan:
                     ],
                 },
                 _meta("v1", "ResourceQuota", "learner", ns, labels)
-                | {"spec": {"hard": self.quota}},
+                | {"spec": {"hard": quota(self.footprint(base))}},
                 _meta("v1", "LimitRange", "learner", ns, labels)
                 | {"spec": {"limits": [{"type": "Container", **LIMITS}]}},
             ]
         return found
+
+
+def add(parts: list[Footprint]) -> Footprint:
+    """The sum of footprints (pods, then requests in canonical units)."""
+    cpu = sum(millicores(p.cpu) for p in parts)
+    memory = sum(memory_bytes(p.memory) for p in parts)
+    return Footprint(
+        pods=sum(p.pods for p in parts), cpu=f"{cpu}m", memory=f"{-(-memory // 2**20)}Mi"
+    )
 
 
 def _meta(

@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workshop.classroom import kubeconfigs, rules, sheet
+from workshop.classroom import capacity, kubeconfigs, rules, sheet
 from workshop.classroom.plan import CRD_NAME, MANAGED_LABEL, MANAGER, SERVICE_ACCOUNT, ClassPlan
 from workshop.classroom.roster import Learner
 from workshop.cluster import Cluster
 from workshop.course import reporting
+from workshop.course.schema import Footprint
 from workshop.errors import ClusterError, WorkshopError
 
 WORKERS = 4  # the client's connection pool holds 4 per host
@@ -51,14 +52,23 @@ def create(
     token_seconds: int = 8 * 3600,
     server: str | None = None,
     say: Say | None = None,
+    overcommit: bool = False,
 ) -> Created:
-    """Create (or complete) the class, then write one kubeconfig per learner and the sheet."""
+    """Create (or complete) the class, then write one kubeconfig per learner and the sheet.
+
+    The class must fit the nodes (every learner at their quotas at once): on the sandbox its
+    node pool grows to hold it; elsewhere a class that does not fit is refused, unless
+    ``overcommit``.
+    """
     tell = say or (lambda _: None)
     if token_seconds < TOKEN_MIN:
         raise WorkshopError(
             f"tokens must last at least {TOKEN_MIN}s (kube-apiserver's minimum)",
             hint="e.g. --hours 8 for a day's class",
         )
+    if not overcommit:
+        tell("checking that the nodes hold the class")
+        make_room(admin, plan, tell)
     url, ca = kubeconfigs.server_and_ca(admin.kubeconfig_paths, admin.context)
     seconds: dict[str, float] = {}
     started = time.monotonic()
@@ -106,6 +116,81 @@ def create(
     seconds["tokens"] = time.monotonic() - started
     sheets = sheet.write(out, plan, seats, server=server or url)
     return Created(plan, seats, out, sheets, seconds)
+
+
+POOL_API = "kube.cloud.ovh.com/v1alpha1"
+ROOM_TIMEOUT = 120.0
+
+
+def needs(plan: ClassPlan) -> Footprint:
+    """What the class asks of the nodes: every learner at their quotas at once."""
+    return capacity.times(plan.learner_total(), len(plan.learners))
+
+
+def room_for(admin: Cluster, plan: ClassPlan) -> Footprint:
+    """What the nodes offer this class: free room, plus what its own pods already hold (a
+    class created again counts itself once)."""
+    own = {ns for learner in plan.learners for ns in plan.namespaces(learner)}
+    pods = admin.api.list("v1", "Pod")
+    others = [p for p in pods if p["metadata"].get("namespace") not in own]
+    return capacity.room(admin.api.list("v1", "Node"), others)
+
+
+def make_room(admin: Cluster, plan: ClassPlan, tell: Say, *, timeout: float = ROOM_TIMEOUT) -> None:
+    """Make sure the nodes hold the class; on the sandbox, grow its node pool to."""
+    needed = needs(plan)
+    missing = capacity.shortfall(needed, room_for(admin, plan))
+    if not missing:
+        return
+    per_learner = plan.learner_total()
+    what = (
+        f"{len(plan.learners)} learners at {per_learner.pods} pods, {per_learner.cpu} CPU "
+        f"and {per_learner.memory} of requests each"
+    )
+    if not admin.is_sandbox:
+        raise WorkshopError(
+            f"the nodes cannot hold the class ({what}): they lack {' and '.join(missing)}",
+            hint="add nodes to a node pool, give fewer --labs or --learners, or pass "
+            "--overcommit to let learners wait for room",
+        )
+    pools = admin.api.list(POOL_API, "NodePool")
+    if not pools:
+        raise WorkshopError(
+            f"the nodes cannot hold the class ({what}) and the sandbox has no node pool",
+            hint="run `workshop sandbox up --nodes 3` first",
+        )
+    pool = max(pools, key=lambda p: int(p["spec"].get("desiredNodes", 0)))
+    nodes = [
+        n
+        for n in admin.api.list("v1", "Node")
+        if n["metadata"].get("labels", {}).get("nodepool") == pool["metadata"]["name"]
+    ]
+    one = capacity.room(nodes[:1], []) if nodes else None
+    more = capacity.nodes_for(capacity.missing(needed, room_for(admin, plan)), one)
+    spec = pool["spec"]
+    desired = int(spec.get("desiredNodes", 0)) + more
+    if desired > int(spec.get("maxNodes", desired)):
+        raise WorkshopError(
+            f"the sandbox cannot hold the class ({what}): its pool would need {desired} nodes, "
+            f"more than its maxNodes {spec.get('maxNodes')}",
+            hint="give fewer --labs or --learners",
+        )
+    tell(f"growing node pool {pool['metadata']['name']} to {desired} nodes for the class")
+    admin.api.request(
+        "PATCH",
+        f"/apis/{POOL_API}/nodepools/{pool['metadata']['name']}",
+        body={"spec": {"desiredNodes": desired}},
+        content_type="application/merge-patch+json",
+    )
+    deadline = time.monotonic() + timeout
+    while capacity.shortfall(needed, room_for(admin, plan)):
+        if time.monotonic() > deadline:
+            raise WorkshopError(
+                f"node pool {pool['metadata']['name']} did not reach {desired} Ready nodes "
+                f"within {timeout:.0f}s",
+                hint="see `kubectl get nodepool,nodes`, then run `workshop class create` again",
+            )
+        time.sleep(0.5)
 
 
 def _wait_rules(admin: Cluster, plan: ClassPlan, *, timeout: float = RULES_TIMEOUT) -> None:

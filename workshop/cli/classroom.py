@@ -35,15 +35,27 @@ def _admin(context: str | None, kubeconfig: Path | None) -> Any:
     return cluster
 
 
-def _unjailed_exec(admin: Any) -> str | None:
-    """Where exec runs, if the class is on this machine's sandbox and exec is not jailed."""
+def _local_sandbox(admin: Any) -> tuple[Any, Any] | None:
+    """This machine's sandbox and its status, when the class is on it (else None: a real
+    cluster, where exec runs in the container on its node, or another machine's sandbox,
+    whose own jail decides)."""
     if not admin.is_sandbox:
-        return None  # a real cluster: exec runs in the container, on its node
+        return None
     from workshop.sandbox import Sandbox
 
-    status = Sandbox().status()
+    box = Sandbox()
+    status = box.status()
     if not status.running or status.api_url != admin.server.rstrip("/"):
-        return None  # another machine's sandbox: its own jail decides
+        return None
+    return box, status
+
+
+def _unjailed_exec(admin: Any) -> str | None:
+    """Where exec runs, if the class is on this machine's sandbox and exec is not jailed."""
+    local = _local_sandbox(admin)
+    if local is None:
+        return None
+    status = local[1]
     return None if status.exec_jailed else status.exec_runs or "on this machine"
 
 
@@ -81,6 +93,11 @@ def group() -> None:
     default=None,
     help="API server URL the learners reach (default: the one in your kubeconfig).",
 )
+@click.option(
+    "--overcommit",
+    is_flag=True,
+    help="Create the class even if the nodes cannot hold every learner at their quotas.",
+)
 @cluster_options
 def create(
     name: str,
@@ -90,6 +107,7 @@ def create(
     hours: float,
     out_dir: Path | None,
     server: str | None,
+    overcommit: bool,
     context: str | None,
     kubeconfig: Path | None,
 ) -> None:
@@ -117,6 +135,7 @@ def create(
         name,
         people,
         namespaces,
+        footprints={lab.base_namespace: lab.spec.footprint for lab in labs},
         token_seconds=int(hours * 3600),
         exec_allowed=not unjailed,
     )
@@ -130,12 +149,18 @@ def create(
             token_seconds=plan.token_seconds,
             server=server,
             say=spinner.update,
+            overcommit=overcommit,
         )
     elapsed = time.monotonic() - started
     total = len(people) * (1 + len(namespaces))
     out.print(
         f"[green]class {name}[/]: {len(people)} learners, {total} namespaces, "
         f"in {elapsed:.1f}s on {admin.describe()}"
+    )
+    each = plan.learner_total()
+    out.print(
+        f"each learner: at most {each.pods} pods, {each.cpu} CPU and {each.memory} of "
+        "requests over all their namespaces"
     )
     out.print(f"kubeconfigs (one per learner, mode 600): {folder}/*.kubeconfig")
     out.print(f"printable sheet: {created.sheets[0]} (and {created.sheets[1].name})")
@@ -159,6 +184,11 @@ def delete(name: str, no_wait: bool, context: str | None, kubeconfig: Path | Non
         out.print(f"no class {name} here")
         return
     out.print(f"class {name} deleted: {count} namespaces")
+    local = _local_sandbox(admin)
+    ended = local[0].end_exec() if local is not None else 0
+    if ended:
+        # one exec user for every learner of the sandbox: every class's commands end
+        out.print(f"ended {ended} processes `kubectl exec` had left running in the sandbox")
 
 
 @group.command()

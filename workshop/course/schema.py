@@ -14,6 +14,7 @@ import shlex
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from workshop import quantity
 from workshop.course import fieldpath, objects, selectors
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
@@ -632,6 +634,28 @@ class Step(Model):
         return self
 
 
+def _quantity(value: str) -> str:
+    try:
+        quantity.parse(value)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 1, 512Mi)") from e
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class Footprint(Model):
+    """The most a lab's solution runs at once in the lab's namespace, counted as a class's
+    ResourceQuota counts it (a container without requests gets the class's LimitRange
+    default). A class gives each learner's copy of the namespace this much, so a learner's
+    total over all their namespaces is the sum of the labs' footprints."""
+
+    pods: int = Field(default=4, ge=0)
+    cpu: Quantity = "500m"  # requests.cpu
+    memory: Quantity = "512Mi"  # requests.memory
+
+
 class LabSpec(Model):
     title: Text
     duration: int = Field(gt=0, description="minutes")
@@ -642,6 +666,7 @@ class LabSpec(Model):
     read_next: list[str] = []
     steps: Annotated[list[Step], Field(min_length=1)]
     quiz: list[Question] = []  # graded, at the end of the lab
+    footprint: Footprint = Footprint()  # what a class gives each learner for this lab
 
     @model_validator(mode="after")
     def _questions_once(self) -> LabSpec:
@@ -674,6 +699,15 @@ class LabSpec(Model):
 # Every field name a lab file may use, to suggest the right one for a typo.
 FIELD_NAMES = frozenset(
     name
-    for model in (LabSpec, Step, Question, Action, CleanupAction, FieldTest, *CHECK_MODELS)
+    for model in (
+        LabSpec,
+        Step,
+        Question,
+        Action,
+        CleanupAction,
+        FieldTest,
+        Footprint,
+        *CHECK_MODELS,
+    )
     for name in model.model_fields  # type: ignore[attr-defined]
 )

@@ -72,6 +72,23 @@ def _jailed(pid: int) -> list[int]:
     return found
 
 
+def jailed_by(pid: int) -> list[int]:
+    """The processes a bwrap ``pid`` runs (kwok, and what ``kubectl exec`` started), or
+    none when ``pid`` is no jail."""
+    return _jailed(pid)
+
+
+def owner(pid: int) -> int | None:
+    """The real user id of ``pid`` (None once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _argv(pid: int) -> list[str]:
     raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     return [a.decode(errors="replace") for a in raw.split(b"\0") if a]

@@ -328,6 +328,34 @@ class Sandbox:
         except (OSError, sandbox_api.ApiError):
             return result
 
+    def end_exec(self) -> int:
+        """End what ``kubectl exec`` left running in kwok's jail (a ``setsid`` loop, a server
+        started in the background) and empty the jail's exec folder: what a class leaves
+        behind when it is deleted. Nothing to do without a jail, where learners get no exec.
+        Returns how many processes were ended."""
+        try:
+            info = json.loads(self.layout.status_file.read_text())
+            bwrap = int(info["components"]["kwok"]["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        inside = processes.jailed_by(bwrap)
+        if not inside:
+            return 0
+        learners = [pid for pid in inside if processes.owner(pid) not in (None, 0)]
+        with contextlib.suppress(TimeoutError):
+            processes.end(learners, grace=2.0)
+        # the jail's own /tmp, seen through one of its processes (kwok, root's)
+        kwok = next((pid for pid in inside if processes.owner(pid) == 0), None)
+        if kwok is not None:
+            folder = Path(f"/proc/{kwok}/root") / _exec_dir().relative_to("/")
+            with contextlib.suppress(OSError):
+                for entry in folder.iterdir():
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+        return len(learners)
+
     def _exec_runs(self) -> str | None:
         try:
             plan = json.loads((self.layout.run / "plan.json").read_text())
