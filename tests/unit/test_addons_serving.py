@@ -48,6 +48,8 @@ def test_ports_rule_recorded_then_service_port_then_node_port_then_any() -> None
     port = {"port": 80, "nodePort": 31234}
     assert list(loadbalancers.port_candidates(port, 8080)) == [8080, 80, 31234, 0]
     assert list(loadbalancers.port_candidates({"port": 80}, None)) == [80, 0]
+    # a class learner's Service: never its own port on the instructor's machine
+    assert list(loadbalancers.port_candidates(port, None, shared=True)) == [31234, 0]
 
 
 def site(app: str, data: Path | None = None, **options: str) -> pages.Site:

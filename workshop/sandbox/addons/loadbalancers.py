@@ -35,6 +35,7 @@ from workshop.sandbox.addons.loop import Controller, Informer
 FINALIZER = "service.kubernetes.io/load-balancer-cleanup"
 SERVICE_LABEL = "kubernetes.io/service-name"
 HOST = "127.0.0.1"
+CLASS_LABEL = "workshop.dev/class"  # on a class learner's namespaces (workshop.classroom)
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,17 @@ def rotation(ready: list[Backend], turn: int) -> list[Backend]:
     return ready[start:] + ready[:start]
 
 
-def port_candidates(port: dict[str, Any], recorded: int | None) -> Iterator[int]:
-    """Where to listen for one Service port, best first (0: any free port)."""
-    for candidate in (recorded, port["port"], port.get("nodePort"), 0):
+def port_candidates(
+    port: dict[str, Any], recorded: int | None, *, shared: bool = False
+) -> Iterator[int]:
+    """Where to listen for one Service port, best first (0: any free port).
+
+    ``shared``: the Service is a class learner's, on the instructor's machine, so never its
+    own port (443, or JupyterLab's 8888, before the instructor's programs take them): its
+    nodePort, which the API server allocates in 30000-32767, one per Service.
+    """
+    wanted = (port.get("nodePort"), 0) if shared else (port["port"], port.get("nodePort"), 0)
+    for candidate in (recorded, *wanted):
         if candidate is not None:
             yield candidate
 
@@ -125,10 +134,15 @@ class LoadBalancers(Controller):
             balancer = self.balancers[key] = Balancer()
         recorded = self._recorded(service)
         ports = [p for p in service["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
+        shared = False
+        if any((p.get("name") or "") not in balancer.listeners for p in ports):
+            shared = self._in_a_class(meta["namespace"])
         for port in ports:
             name = port.get("name") or ""
             if name not in balancer.listeners:
-                balancer.listeners[name] = self._listen(key, port, recorded.get(port["port"]))
+                balancer.listeners[name] = self._listen(
+                    key, port, recorded.get(port["port"]), shared=shared
+                )
         for name in set(balancer.listeners) - {p.get("name") or "" for p in ports}:
             self.network.close(balancer.listeners.pop(name)[0])
         urls = " ".join(
@@ -155,6 +169,11 @@ class LoadBalancers(Controller):
             )
         return None
 
+    def _in_a_class(self, namespace: str) -> bool:
+        """Whether a class's learner owns the namespace (its label says which class)."""
+        found = call(self.kube.core.read_namespace, namespace) or {}
+        return CLASS_LABEL in ((found.get("metadata") or {}).get("labels") or {})
+
     @staticmethod
     def _wanted(service: dict[str, Any]) -> bool:
         spec = service["spec"]
@@ -173,9 +192,9 @@ class LoadBalancers(Controller):
         return dict(zip(ports, bound, strict=False))
 
     def _listen(
-        self, key: str, port: dict[str, Any], recorded: int | None
+        self, key: str, port: dict[str, Any], recorded: int | None, *, shared: bool = False
     ) -> tuple[asyncio.Server, int]:
-        for candidate in port_candidates(port, recorded):
+        for candidate in port_candidates(port, recorded, shared=shared):
             try:
                 server = self.network.listen(self.host, candidate, self._handler(key, port))
             except OSError as e:  # taken, or under 1024 without root
