@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.conftest import Kubectl
+from workshop.sandbox import nodes as sandbox_nodes
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,10 @@ def test_nodes_are_ready_and_look_managed(kubectl: Kubectl) -> None:
     for node in nodes:
         ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
         assert ready == "True"
-        assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "b3-8"
+        # the flavor's id, as OVHcloud sets the label; the name is the NodePool's
+        assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == (
+            sandbox_nodes.flavor_id("b3-8")
+        )
         assert node["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.37")
     table = kubectl("get", "nodes")
     assert table.count(" Ready ") == 3

@@ -88,7 +88,7 @@ def test_the_first_plan_adds_the_cluster_and_its_pool(work: terraform.Workspace)
     plan = work.plan()
     assert (plan.adds, plan.updates, plan.destroys) == (2, 0, 0)
     pool = {a.name: a for a in plan.change(POOL).attributes}
-    assert (pool["flavor_name"].after, pool["desired_nodes"].after) == ("b2-7", 3)
+    assert (pool["flavor_name"].after, pool["desired_nodes"].after) == ("b3-8", 3)
     assert pool["current_nodes"].unknown
 
 
@@ -96,7 +96,7 @@ def test_apply_creates_what_the_api_then_shows(work: terraform.Workspace, api: o
     said = work.apply()
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in said
     pool = api.get(pool_path(api, work))
-    assert (pool["name"], pool["flavor"], pool["status"]) == ("my-pool", "b2-7", "READY")
+    assert (pool["name"], pool["flavor"], pool["status"]) == ("my-pool", "b3-8", "READY")
     assert pool["currentNodes"] == 3
 
 
@@ -166,7 +166,7 @@ def test_an_existing_cluster_can_be_imported(work: terraform.Workspace) -> None:
 def test_a_new_flavor_forces_a_new_pool(work: terraform.Workspace) -> None:
     main = work.dir / "main.tf"
     original = main.read_text()
-    main.write_text(original.replace('"b2-7"', '"b3-8"'))
+    main.write_text(original.replace('"b3-8"', '"b3-16"'))
     try:
         plan = work.plan()
     finally:

@@ -180,6 +180,14 @@ def test_the_sandboxs_own_objects() -> None:
     assert binding["subjects"][0]["name"] == pki.CLIENTS["addons"][0]
     assert bootstrap.collection(default) == "/apis/storage.k8s.io/v1/storageclasses"
     assert bootstrap.collection(binding) == "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+    # the autoscaler's status ConfigMap: rights in kube-system only, as upstream grants them
+    role = next(d for d in docs if d["kind"] == "Role")
+    assert bootstrap.collection(role) == (
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles"
+    )
+    assert {"cluster-autoscaler-status"} == {
+        name for rule in role["rules"] for name in rule.get("resourceNames", [])
+    }
 
 
 @pytest.mark.parametrize(

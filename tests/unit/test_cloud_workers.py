@@ -91,7 +91,9 @@ def test_without_the_crd_nodes_are_created_as_the_service_names_them() -> None:
     node = api.nodes[names[0]]
     assert node["metadata"]["labels"]["nodepool"] == "pool-1"
     assert node["metadata"]["labels"]["team"] == "blue"
-    assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "c3-4"
+    assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == (
+        sandbox_nodes.flavor_id("c3-4")
+    )
     assert node["spec"]["taints"] == [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}]
     seen = work.observe()["pool-1"]
     assert {n.name for n in seen.nodes} == set(names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -222,7 +223,10 @@ def test_exec_never_runs_as_root(tmp_path: Path) -> None:
 def test_nodes_look_like_managed_nodes() -> None:
     node = nodes.manifest(pool="nodepool", index=0, flavor="b3-16")
     labels = node["metadata"]["labels"]
-    assert labels["node.kubernetes.io/instance-type"] == "b3-16"
+    # the flavor's id, not its name, as on OVHcloud (a UUID); stable, and one per flavor
+    assert labels["node.kubernetes.io/instance-type"] == nodes.flavor_id("b3-16")
+    assert str(uuid.UUID(nodes.flavor_id("b3-16"))) == nodes.flavor_id("b3-16")
+    assert nodes.flavor_id("b3-16") != nodes.flavor_id("b3-8")
     assert labels["nodepool"] == "nodepool"
     assert labels["topology.kubernetes.io/region"] == nodes.REGION
     assert node["status"]["capacity"]["cpu"] == "4"

@@ -105,6 +105,46 @@ def test_a_bill_prices_each_pool_by_its_nodes_and_never_guesses() -> None:
     assert costs.money(0.1024, "EUR") == "€0.1024" and costs.money(74.75, "EUR") == "€74.75"
 
 
+def test_a_price_not_read_from_ovhcloud_is_shown_as_indicative_with_its_date(
+    tmp_path: Path,
+) -> None:
+    table = costs.PriceTable.load(PRICES)
+    unverified = [name for name, price in table.nodes.items() if not price.verified]
+    assert unverified and "b3-8" not in unverified  # the labs' flavor has a sourced price
+    found = [
+        (
+            {"name": "lab-08", "plan": "free"},
+            [
+                {"name": "workers", "flavor": "b3-8", "currentNodes": 1},
+                {"name": "small", "flavor": unverified[0], "currentNodes": 2},
+            ],
+        )
+    ]
+    bill = costs.bill(found, table)
+    labels = {line.what: line.label for line in bill.lines}
+    as_of = table.nodes[unverified[0]].as_of
+    assert labels == {
+        "control plane (free)": None,
+        "pool workers": None,
+        "pool small": f"indicative, as of {as_of}",
+    }
+    assert [line.what for line in bill.indicative] == ["pool small"]
+    # without its own date, an unverified price carries the table's
+    (tmp_path / "prices.yaml").write_text(
+        "currency: EUR\ndate: '2026-01-02'\nofficial: https://example.org\n"
+        "hours_per_month: 730\nnodes:\n  x1: {hourly: 0.1, source: a blog, verified: false}\n"
+    )
+    other = costs.PriceTable.load(tmp_path / "prices.yaml")
+    assert other.label(other.nodes["x1"]) == "indicative, as of 2026-01-02"
+
+    api = FakeOvh()
+    api.add("lab-08", ("workers", "b3-8", 1), ("small", unverified[0], 2))
+    meter = widgets.CostMeter(api, PRICES, prefix="lab-08", real=False)  # type: ignore[arg-type]
+    shown = meter.figures.value
+    assert shown.count("indicative, as of") == 1 and f"indicative, as of {as_of}" in shown
+    assert "1 line(s) at an indicative price" in shown
+
+
 def test_the_wizard_offers_what_the_capabilities_list_and_shows_the_call() -> None:
     api = FakeOvh()
     wizard = widgets.ClusterWizard(api, name="lab-08", region="SBG5", flavor="b3-16", nodes=2)  # type: ignore[arg-type]

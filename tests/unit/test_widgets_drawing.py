@@ -114,3 +114,15 @@ def test_render_draws_every_node_and_pod_and_escapes_names() -> None:
 def test_short_names_keep_the_app_and_the_pod_suffix() -> None:
     assert drawing.pod_tile(pod("hello-8595b64cff-g8742")).short_name == "hello-…-g8742"
     assert drawing.pod_tile(pod("shell")).short_name == "shell"
+
+
+def test_a_node_shows_its_instance_type_only_when_it_is_a_name() -> None:
+    """OVHcloud (OpenStack) puts the flavor's id, a UUID, in instance-type: the picture
+    shows the pool then, not an id; a name (kind, other clouds) is shown."""
+    named, opaque = node("a"), node("b")
+    opaque["metadata"]["labels"]["node.kubernetes.io/instance-type"] = (
+        "0da61e94-ce69-4971-b6df-c410fa3659ec"
+    )
+    boxes = {box.name: box for box in drawing.picture([named, opaque], []).nodes}
+    assert (boxes["a"].flavor, boxes["a"].pool) == ("b3-8", "nodepool")
+    assert (boxes["b"].flavor, boxes["b"].pool) == (None, "nodepool")

@@ -19,7 +19,8 @@ from workshop.sandbox.api import Api, ApiError
 
 # Kinds whose objects belong to the sandbox: replaced on every start.
 OWNED_KINDS = frozenset(
-    {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "FlowSchema"}
+    {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+    | {"FlowSchema"}
 )
 PLURALS = {"StorageClass": "storageclasses"}
 
@@ -35,9 +36,13 @@ def load() -> list[dict[str, Any]]:
 
 
 def collection(doc: dict[str, Any]) -> str:
-    """Where the objects of a cluster-wide kind live: ``/apis/<group>/<version>/<plural>``."""
+    """Where the objects of the document's kind live: ``/apis/<group>/<version>/<plural>``,
+    with ``/namespaces/<namespace>`` before the plural for a namespaced object."""
     group_version = doc["apiVersion"]
     prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    namespace = doc["metadata"].get("namespace")
+    if namespace:
+        prefix = f"{prefix}/namespaces/{namespace}"
     kind = doc["kind"]
     return f"{prefix}/{PLURALS.get(kind, kind.lower() + 's')}"
 

@@ -9,6 +9,7 @@ keeps their lease alive.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -47,6 +48,17 @@ def node_name(pool: str, index: int) -> str:
 def node_ip(index: int) -> str:
     """A private-range address per node, as nodes get on the service's private network."""
     return f"10.0.{index // 250}.{index % 250 + 2}"
+
+
+def flavor_id(name: str) -> str:
+    """The OpenStack id of a flavor, as OVHcloud puts it in ``node.kubernetes.io/instance-type``.
+
+    On OVHcloud Managed Kubernetes that label holds the instance flavor's id, a UUID, not
+    its name (guide "Deploy applications to specific Nodes and Nodes Pools": ``kubectl get
+    node --show-labels``); the name is the NodePool's ``spec.flavor``. Real ids differ from
+    region to region; the sandbox's are made up, one per flavor name, and never change.
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://workshop.invalid/flavors/{name}"))
 
 
 def flavor_spec(name: str) -> dict[str, Any]:
@@ -129,8 +141,8 @@ def manifest(
                 "kubernetes.io/arch": "amd64",
                 "beta.kubernetes.io/os": "linux",
                 "beta.kubernetes.io/arch": "amd64",
-                "node.kubernetes.io/instance-type": flavor,
-                "beta.kubernetes.io/instance-type": flavor,
+                "node.kubernetes.io/instance-type": flavor_id(flavor),
+                "beta.kubernetes.io/instance-type": flavor_id(flavor),
                 "topology.kubernetes.io/region": REGION,
                 "topology.kubernetes.io/zone": ZONE,
                 "failure-domain.beta.kubernetes.io/region": REGION,

@@ -115,7 +115,8 @@ class CostMeter(Widget):
             f"<td>{html.escape(line.what)}</td>"
             f"<td>{html.escape(line.flavor or '')}</td>"
             f"<td style='text-align:right'>{line.nodes if line.flavor else ''}</td>"
-            f"<td style='text-align:right'>{html.escape(costs.money(line.hourly, currency))}</td>"
+            f"<td style='text-align:right'>{html.escape(costs.money(line.hourly, currency))}"
+            f"{_label(line.label) if line.hourly is not None else ''}</td>"
             "</tr>"
             for line in self.bill.lines
         )
@@ -124,6 +125,8 @@ class CostMeter(Widget):
         unpriced = (
             f" ({len(self.bill.unpriced)} line(s) without a price)" if self.bill.unpriced else ""
         )
+        if self.bill.indicative:
+            unpriced += f" ({len(self.bill.indicative)} line(s) at an indicative price)"
         return (
             "<table style='font-size:12px'><tr><th>cluster</th><th>what</th><th>flavor</th>"
             f"<th>nodes</th><th>per hour</th></tr>{rows}</table>"
@@ -181,3 +184,10 @@ class CostMeter(Widget):
                 kind="ok",
             )
         return done
+
+
+def _label(label: str | None) -> str:
+    """A price's caveat under its figure (``indicative, as of DATE``), or nothing."""
+    if not label:
+        return ""
+    return f"<br><span style='font-size:10px;color:#9a6700'>{html.escape(label)}</span>"

@@ -3,7 +3,8 @@
 ``PriceTable.load(path)`` reads a lab's ``prices.yaml``; ``bill(found, table)`` turns the
 clusters and node pools the OVHcloud API lists into priced lines; ``Bill.hourly`` and
 ``Bill.monthly`` add them up. A flavor missing from the table is shown unpriced, never
-guessed.
+guessed; a price the table marks ``verified: false`` (read from a third party, not from
+OVHcloud) is shown with "indicative, as of DATE", never as a fact.
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ Object = dict[str, Any]
 class Price:
     hourly: float
     source: str
+    verified: bool = True
+    as_of: str | None = None
+    """When the figure was read, if not on the table's date."""
+
+    @classmethod
+    def read(cls, entry: dict[str, Any]) -> Price:
+        as_of = entry.get("as_of")
+        return cls(
+            float(entry["hourly"]),
+            str(entry["source"]),
+            verified=bool(entry.get("verified", True)),
+            as_of=str(as_of) if as_of is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,9 @@ class PriceTable:
                 date=str(data["date"]),
                 official=str(data["official"]),
                 hours_per_month=float(data["hours_per_month"]),
-                nodes={
-                    k: Price(float(v["hourly"]), str(v["source"])) for k, v in data["nodes"].items()
-                },
+                nodes={k: Price.read(v) for k, v in data["nodes"].items()},
                 control_plane={
-                    k: Price(float(v["hourly"]), str(v["source"]))
-                    for k, v in (data.get("control_plane") or {}).items()
+                    k: Price.read(v) for k, v in (data.get("control_plane") or {}).items()
                 },
             )
         except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as e:
@@ -65,6 +76,12 @@ class PriceTable:
             f"see {self.official} for today's."
         )
 
+    def label(self, price: Price) -> str | None:
+        """What a price not read from OVHcloud must be shown with; None for a checked one."""
+        if price.verified:
+            return None
+        return f"indicative, as of {price.as_of or self.date}"
+
 
 @dataclass(frozen=True)
 class Line:
@@ -77,6 +94,8 @@ class Line:
     """None when the table has no price for it."""
     ours: bool
     """Created by this lab (the teardown deletes it)."""
+    label: str | None = None
+    """``indicative, as of DATE`` when the price is not a checked one."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,10 @@ class Bill:
     def unpriced(self) -> list[Line]:
         return [line for line in self.lines if line.hourly is None]
 
+    @property
+    def indicative(self) -> list[Line]:
+        return [line for line in self.lines if line.label and line.hourly is not None]
+
 
 def bill(
     found: Iterable[tuple[Object, list[Object]]],
@@ -114,14 +137,23 @@ def bill(
         plan = str(cluster.get("plan") or "free")
         plane = table.control_plane.get(plan)
         lines.append(
-            Line(name, f"control plane ({plan})", None, 0, plane.hourly if plane else None, mine)
+            Line(
+                name,
+                f"control plane ({plan})",
+                None,
+                0,
+                plane.hourly if plane else None,
+                mine,
+                table.label(plane) if plane else None,
+            )
         )
         for pool in pools:
             flavor = str(pool.get("flavor") or pool.get("flavorName") or "?")
             nodes = max(int(pool.get("currentNodes") or 0), int(pool.get("desiredNodes") or 0))
             price = table.nodes.get(flavor)
             hourly = price.hourly * nodes if price else None
-            lines.append(Line(name, f"pool {pool.get('name')}", flavor, nodes, hourly, mine))
+            label = table.label(price) if price else None
+            lines.append(Line(name, f"pool {pool.get('name')}", flavor, nodes, hourly, mine, label))
     return Bill(lines, table.hours_per_month)
 
 

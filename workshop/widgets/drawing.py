@@ -5,6 +5,7 @@ memory); ``render`` turns a picture into the HTML the widget shows."""
 from __future__ import annotations
 
 import html
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,7 +68,7 @@ class NodeBox:
     name: str
     ready: bool
     schedulable: bool
-    flavor: str | None  # node.kubernetes.io/instance-type, e.g. b3-8
+    flavor: str | None  # node.kubernetes.io/instance-type when it is a name (e.g. e2-medium)
     pool: str | None
     pods: tuple[PodTile, ...]
 
@@ -160,6 +161,18 @@ def pod_tile(pod: Object) -> PodTile:
     )
 
 
+def _instance_type(label: str | None) -> str | None:
+    """The node's instance type if it says something to a reader: OpenStack clouds, OVHcloud
+    Managed Kubernetes among them, put the flavor's id (a UUID) there, not its name."""
+    if not label:
+        return None
+    try:
+        uuid.UUID(label)
+    except ValueError:
+        return label
+    return None
+
+
 def picture(nodes: list[Object], pods: list[Object]) -> ClusterPicture:
     """Nodes in name order, each with its pods; pods without a node set apart."""
     tiles = sorted((pod_tile(p) for p in pods), key=lambda t: (t.namespace, t.name))
@@ -179,7 +192,7 @@ def picture(nodes: list[Object], pods: list[Object]) -> ClusterPicture:
                 name=name,
                 ready=_conditions(node).get("Ready") == "True",
                 schedulable=not (node.get("spec") or {}).get("unschedulable"),
-                flavor=labels.get("node.kubernetes.io/instance-type"),
+                flavor=_instance_type(labels.get("node.kubernetes.io/instance-type")),
                 pool=labels.get("nodepool") or labels.get("kubernetes.ovhcloud.com/nodepool"),
                 pods=tuple(by_node.get(name, ())),
             )

@@ -6,7 +6,7 @@ variable "service_name" {
 variable "region" {
   description = "Where the cluster runs."
   type        = string
-  default     = "GRA7"
+  default     = "GRA11"
 }
 
 variable "nodes" {

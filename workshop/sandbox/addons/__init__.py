@@ -6,6 +6,7 @@ kubelets and apps would do:
 
 - ``nodepools``: NodePool objects (kube.cloud.ovh.com) become Node objects;
 - ``autoscaler``: pools with ``autoscale: true`` grow for pending pods and shrink when idle;
+  its status and events go where upstream's go (``autoscalerstatus``);
 - ``pulls``: images pull (or fail: ErrImagePull, ImagePullBackOff), containers start,
   crash (CrashLoopBackOff) or get OOMKilled, as the kubelet would report;
 - ``apps``: started pods answer on their ports, write logs, keep their data on volumes;

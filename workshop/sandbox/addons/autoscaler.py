@@ -4,14 +4,19 @@ Every scan (10s on the real service, less here) it looks at the whole cluster:
 
 - **scale up**: pods the scheduler could not place for lack of resources ("Insufficient
   cpu") are packed onto new nodes of the pools they would fit; each such pool's
-  ``desiredNodes`` grows, up to ``maxNodes``. The pool gets a ``ScaledUpGroup`` event,
-  each pod ``TriggeredScaleUp`` (or ``NotTriggerScaleUp`` with the reason);
+  ``desiredNodes`` grows, up to ``maxNodes``. Each pod gets ``TriggeredScaleUp`` (or
+  ``NotTriggerScaleUp`` with the reason);
 - **scale down**: a node whose pods request less than the pool's
   ``scaleDownUtilizationThreshold`` (0.5) of its CPU and memory, and whose pods fit on
   the other nodes, is *unneeded*; unneeded for ``scaleDownUnneededTimeSeconds``, it is
   tainted ``ToBeDeletedByClusterAutoscaler``, its pods are evicted, and the pool's
   ``desiredNodes`` shrinks (never below ``minNodes``): the nodepools controller then
   removes that very node. Empty nodes go together, busy ones one at a time.
+
+Its events go where upstream's go (its FAQ): ``ScaledUpGroup``, ``ScaleDown`` and
+``ScaleDownEmpty`` on the ConfigMap ``kube-system/cluster-autoscaler-status``, which holds
+its status (``autoscalerstatus``); ``ScaleDown`` on the node it removes; ``TriggeredScaleUp``,
+``NotTriggerScaleUp`` and ``ScaleDown`` on pods.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 from typing import Any
 
 from workshop.sandbox import nodes as node_specs
-from workshop.sandbox.addons import nodepools, pools, scaling
+from workshop.sandbox.addons import autoscalerstatus, nodepools, pools, scaling
 from workshop.sandbox.addons.client import MERGE_PATCH, Events, Kube, call
 from workshop.sandbox.addons.loop import Controller, Informer
 from workshop.sandbox.addons.settings import Settings
@@ -68,6 +73,7 @@ class Autoscaler(Controller):
         self.kube, self.pools, self.nodes, self.pods = kube, pools_, nodes, pods
         self.settings = settings
         self.events = Events(kube, "cluster-autoscaler")
+        self.status = autoscalerstatus.StatusMap(kube)
         self.unneeded: dict[str, float] = {}  # node -> since when
         self.last_scale_up: dict[str, float] = {}
         self.asked: dict[str, tuple[int, float]] = {}  # pool -> size we set, and when
@@ -90,6 +96,7 @@ class Autoscaler(Controller):
             return self.settings.autoscaler_scan_seconds / 2 - since  # coalesce bursts
         self.last_scan = time.monotonic()
         pods, nodes = self.pods.items(), self.nodes.items()
+        self.status.publish(autoscalerstatus.report(groups, nodes, list(self.unneeded)))
         pending = [p for p in pods if starved(p)]
         if not self._scale_up(groups, nodes, pods, pending):
             # Pods no pool can hold (NotTriggerScaleUp) keep no other pool from shrinking,
@@ -134,9 +141,7 @@ class Autoscaler(Controller):
             group, pool = decision.group, by_name[decision.group.name]
             self._set_desired(pool, decision.target)
             self.last_scale_up[group.name] = time.monotonic()
-            self.events.record(
-                pool,
-                "NodePool",
+            self._group_event(
                 "ScaledUpGroup",
                 f"Scale-up: setting group {group.name} size to {decision.target} instead of "
                 f"{group.desired} (max: {group.maximum})",
@@ -156,6 +161,13 @@ class Autoscaler(Controller):
             said = f"pod didn't trigger scale-up: {reason}"
             self._tell(by_key[pod_key], "NotTriggerScaleUp", said)
         return len(refused) < len(pending)
+
+    def _group_event(self, reason: str, message: str) -> None:
+        """A node-group event, on the status ConfigMap as upstream records it."""
+        if self.status.obj is None:
+            self.log.warning("no status ConfigMap to record %s on: %s", reason, message)
+            return
+        self.events.record(self.status.obj, "ConfigMap", reason, message)
 
     def _tell(self, pod: dict[str, Any], reason: str, message: str) -> None:
         """An event on a pod, once per message (the scan repeats; the news does not)."""
@@ -242,14 +254,15 @@ class Autoscaler(Controller):
         self.events.record(
             node, "Node", "ScaleDown", "marked the node as toBeDeleted/unschedulable"
         )
-        what = "empty node" if not here else "node"
-        self.events.record(
-            pool,
-            "NodePool",
-            "ScaleDown" if here else "ScaleDownEmpty",
-            f"Scale-down: removing {what} {node_name}, utilization: {{cpu: {cpu:.2f}, "
-            f"memory: {memory:.2f}}}, pods to reschedule: {len(here)}",
-        )
+        if here:
+            moved = ",".join(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in here)
+            self._group_event(
+                "ScaleDown",
+                f"Scale-down: removing node {node_name}, utilization: {{cpu: {cpu:.2f}, "
+                f"memory: {memory:.2f}}}, pods to reschedule: {moved}",
+            )
+        else:
+            self._group_event("ScaleDownEmpty", f"Scale-down: removing empty node {node_name}")
         for pod in here:
             self.events.record(pod, "Pod", "ScaleDown", "deleting pod for node scale down")
             nodepools.evict(self.kube, pod)

@@ -6,5 +6,5 @@ variable "service_name" {
 variable "region" {
   description = "Where the cluster runs."
   type        = string
-  default     = "GRA7"
+  default     = "GRA11"
 }

@@ -4,7 +4,7 @@ variable "service_name" {
 }
 
 variable "region" {
-  description = "Where the cluster runs, e.g. GRA7."
+  description = "Where the cluster runs, e.g. GRA11."
   type        = string
 }
 
@@ -24,7 +24,7 @@ variable "pool_name" {
 }
 
 variable "flavor_name" {
-  description = "The nodes' flavor (their size), e.g. b2-7."
+  description = "The nodes' flavor (their size), e.g. b3-8."
   type        = string
 }
 
