@@ -56,6 +56,7 @@ def enter(fd: int) -> None:
 def create() -> int:
     """A new network namespace with its loopback up, as a descriptor; the thread stays put."""
     home = current()
+    made = -1
     try:
         _check(_libc().unshare(CLONE_NEWNET), "unshare")
         try:
@@ -63,6 +64,10 @@ def create() -> int:
             _loopback_up()
         finally:
             enter(home)
+    except OSError:
+        if made >= 0:
+            os.close(made)
+        raise
     finally:
         os.close(home)
     return made
