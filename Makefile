@@ -7,9 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup binaries busybox buildah bubblewrap browser lab test soak lint bench clean-venv
+.PHONY: setup binaries busybox buildah bubblewrap nftables browser lab test soak lint bench clean-venv
 
-setup: $(STAMP) binaries busybox buildah bubblewrap
+setup: $(STAMP) binaries busybox buildah bubblewrap nftables
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ bubblewrap:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } \
 	  || echo "bubblewrap not installed: kubectl exec runs unjailed"; \
 	else echo "optional: apt-get install bubblewrap (as root) jails kubectl exec"; fi; }
+
+# Debian's nftables: in kwok's jail, its own network's firewall lets `kubectl exec` reach the
+# API relay and nothing else (workshop/sandbox/jailnet.py; the machine's firewall is never
+# touched). Without it the jail's network is not isolated, and a class gives no exec.
+nftables:
+	@command -v nft >/dev/null 2>&1 || test -x /usr/sbin/nft || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables; } \
+	  || echo "nftables not installed: kubectl exec is jailed without network isolation"; \
+	else echo "optional: apt-get install nftables (as root) isolates the jail's network"; fi; }
 
 # Debian's chromium, for the browser test (Playwright drives it; it never downloads one).
 browser:

@@ -333,8 +333,19 @@ EXEC_ATTACKS = [
             "print(u.urlopen('http://127.0.0.1:{kwok}/healthz', timeout=3).read())",
         ),
         extra={"absent": ("b'ok'",)},
-        open_because="kwok's jail shares the machine's network, and kwok v0.8.0 asks no "
-        "client certificate",
+    ),
+    Attack(
+        "exec-loopback",
+        "reach the machine's listeners from exec (etcd, B's load balancers)",
+        JAIL,
+        (
+            "python3",
+            "-c",
+            "import socket\nfor port in ({etcd}, {lb}):\n    try:\n"
+            "        socket.create_connection(('127.0.0.1', port), 3); print('reached', port)\n"
+            "    except OSError:\n        pass",
+        ),
+        extra={"absent": ("reached",)},
     ),
 ]
 
@@ -378,14 +389,32 @@ def room(
     if sandbox.status().exec_jailed:  # B leaves a process running, as a learner may
         behind = "setsid sleep 600 </dev/null >/dev/null 2>&1 &"
         bob("exec", pods[B_LAB], "-n", B_LAB, "--", "sh", "-c", behind)
-    kwok_port = json.loads(Path(sandbox.layout.state_file).read_text())["ports"]["kwok"]
-    yield {"alice": alice, "b_pod": pods[B_LAB], "a_pod": pods[A_LAB], "kwok": kwok_port}
+    bob("expose", "deployment", "web", "--type=LoadBalancer", "--port=80", "-n", B_LAB)
+    ports = json.loads(Path(sandbox.layout.state_file).read_text())["ports"]
+    yield {
+        "alice": alice,
+        "b_pod": pods[B_LAB],
+        "a_pod": pods[A_LAB],
+        "ports": {"kwok": ports["kwok"], "etcd": ports["etcd"], "lb": listening_port(bob)},
+    }
     gone = CliRunner().invoke(
         cli,
         ["class", "delete", CLASS, "--yes", "--kubeconfig", str(sandbox.kubeconfig)],
         catch_exceptions=False,
     )
     assert gone.exit_code == 0, gone.output
+
+
+def listening_port(bob: Kubectl) -> int:
+    """The port B's LoadBalancer Service listens on, on the instructor's machine."""
+    deadline = time.monotonic() + 60
+    while True:
+        service = json.loads(bob("get", "service", "web", "-n", B_LAB, "-o", "json"))
+        urls = (service["metadata"].get("annotations") or {}).get(URLS, "")
+        if urls:
+            return int(urls.split()[0].rsplit(":", 1)[1])
+        assert time.monotonic() < deadline, "B's load balancer never listened"
+        time.sleep(0.5)
 
 
 def _open(attack: Attack) -> Any:
@@ -408,7 +437,7 @@ def test_the_attack_from_exec_fails(room: dict[str, Any], sandbox: Any, attack_i
     if not sandbox.status().exec_jailed:
         pytest.skip("no exec for learners here: the class leaves pods/exec out of their role")
     attack = next(a for a in EXEC_ATTACKS if a.id == attack_id)
-    command = [arg.replace("{kwok}", str(room["kwok"])) for arg in attack.args]
+    command = [arg.format(**room["ports"]) if "{" in arg else arg for arg in attack.args]
     result = room["alice"].run(
         "exec", room["a_pod"], "-n", A_LAB, "--", *command, check=False, timeout=60
     )
@@ -433,7 +462,7 @@ def test_a_learners_load_balancer_keeps_off_the_instructors_ports(room: dict[str
         assert time.monotonic() < deadline, f"{LOAD_BALANCER.what}: no load balancer"
         time.sleep(0.5)
     node_port = service["spec"]["ports"][0]["nodePort"]
-    assert urls.endswith(f":{node_port}"), f"{LOAD_BALANCER.what}: {urls}"
+    assert urls == f"http://127.0.0.1:{node_port}", f"{LOAD_BALANCER.what}: {urls}"
     assert 30000 <= node_port <= 32767
 
 

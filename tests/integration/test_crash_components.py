@@ -3,7 +3,9 @@ restarts it by itself, no acknowledged write is lost, and the workload comes bac
 
 from __future__ import annotations
 
+import os
 import ssl
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, kubectl_binary
 from tests.integration import crashkit
 from workshop.sandbox import Sandbox, pki
 from workshop.sandbox.layout import COMPONENTS
@@ -80,3 +82,60 @@ def test_a_restarted_kwok_drives_new_pods_at_once(box: Sandbox) -> None:
     kubectl("wait", "--for=condition=Ready", "pod/after-kwok", "-n", crashkit.NAMESPACE,
             "--timeout=90s")  # fmt: skip
     kubectl("delete", "pod", "after-kwok", "-n", crashkit.NAMESPACE, "--wait=false")
+
+
+def forwarded_page(kubectl: Kubectl, pod: str) -> str | None:
+    """The page ``kubectl port-forward pod/<pod> :80`` serves, or None if it does not."""
+    process = subprocess.Popen(
+        [kubectl_binary(), f"--kubeconfig={kubectl.kubeconfig}", "port-forward", f"pod/{pod}",
+         ":80", "-n", crashkit.NAMESPACE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 80"
+        if "Forwarding from 127.0.0.1:" not in line:
+            return None
+        port = line.split("127.0.0.1:", 1)[1].split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            text: str = page.read().decode()
+            return text
+    except (OSError, urllib.error.URLError):
+        return None
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout:
+            process.stdout.close()
+
+
+@pytest.mark.parametrize("component", ["kwok", "addons"])
+def test_exec_logs_and_port_forward_work_again_after_a_kill(box: Sandbox, component: str) -> None:
+    """kwok's jail network, its relays (the supervisor's) and the pods' port-forward
+    listeners (the add-ons') outlive a killed kwok; a killed add-ons process opens the
+    listeners again where kwok dials."""
+    kubectl = Kubectl(box.kubeconfig)
+    pod = f"after-{component}"
+    kubectl("run", pod, "--image=nginx", "-n", crashkit.NAMESPACE)
+    kubectl("wait", "--for=condition=Ready", f"pod/{pod}", "-n", crashkit.NAMESPACE,
+            "--timeout=90s")  # fmt: skip
+    before = crashkit.pids(box)[component]
+    crashkit.kill(before)
+    crashkit.until(
+        f"the supervisor to restart {component}",
+        lambda: crashkit.pids(box).get(component, before) != before,
+    )
+
+    def run(*args: str) -> str | None:
+        done = kubectl.run("-n", crashkit.NAMESPACE, *args, check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    said = crashkit.until("exec to answer", lambda: run("exec", pod, "--", "echo", "back"))
+    assert said.strip() == "back"
+    crashkit.until("logs to answer", lambda: run("logs", pod))
+    page = crashkit.until("port-forward to answer", lambda: forwarded_page(kubectl, pod))
+    assert "nginx" in page
+    kubectl("delete", "pod", pod, "-n", crashkit.NAMESPACE, "--wait=false")

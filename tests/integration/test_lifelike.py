@@ -136,9 +136,9 @@ def lb_url(kubectl: Kubectl, ns: str, name: str) -> str:
 
 
 def test_a_load_balancer_serves_the_hello_page_from_every_pod(kubectl: Kubectl, hello: str) -> None:
+    url = lb_url(kubectl, hello, "hello")  # waits for the address: the add-on sets it soon after
     svc = obj(kubectl, "service", "hello", "-n", hello)
     assert svc["status"]["loadBalancer"]["ingress"][0]["ip"] == "127.0.0.1"
-    url = lb_url(kubectl, hello, "hello")
     names = {p["metadata"]["name"] for p in pods(kubectl, hello, "app=hello")}
     served = set()
     for _ in range(9):

@@ -1,5 +1,7 @@
 """What a process on the same machine reaches of a sandbox: etcd only with a certificate of
-etcd's own CA, and nothing of the environment of whoever ran ``up``.
+etcd's own CA, kwok's kubelet port only with kube-apiserver's (as root), and nothing of the
+environment of whoever ran ``up``; what ``kubectl exec`` reaches from kwok's jail: the API,
+through its relay, and no listener of the machine (as root).
 
 The sandbox is started by the real CLI, in a process whose environment holds an
 instructor's OVHcloud keys (made-up values), as the README tells instructors to export them.
@@ -8,6 +10,7 @@ instructor's OVHcloud keys (made-up values), as the README tells instructors to 
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -17,6 +20,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Kubectl
-from workshop.sandbox import Sandbox, components, jail, pki
+from workshop.sandbox import Sandbox, components, jail, jailnet, pki
+from workshop.sandbox.sandbox import JAILED
 from workshop.sandbox.state import State
 
 pytestmark = pytest.mark.integration
@@ -228,7 +233,10 @@ root_only = pytest.mark.skipif(
 @root_only
 def test_exec_sees_no_process_of_the_machine(box: Sandbox, shell: Callable[[str], str]) -> None:
     assert jail.bwrap(), "root runs the sandbox, so kwok runs in bubblewrap (make setup)"
-    assert box.status().exec_runs == "as nobody, in a bubblewrap jail"
+    assert (
+        box.status().exec_runs == JAILED == "as nobody, in a bubblewrap jail with its own network"
+    )
+    assert box.status().exec_jailed
     seen = shell("ps -e -o pid=,user=,args=")
     rows = [line.split(maxsplit=2) for line in seen.splitlines() if line.strip()]
     programs = {Path(args.split()[0]).name for _, _, args in rows}
@@ -301,30 +309,172 @@ def test_an_older_sandboxs_pki_gets_etcds_certificates_on_up(
     assert base64.b64decode(word) == b"in-etcd"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # the port answered the pod's log
-    reason="kwok v0.8.0 cannot ask for client certificates: Server.Run "
-    "(pkg/kwok/server/server.go) serves TLS with no ClientCAs and plain HTTP on the same port",
-)
-def test_kwoks_kubelet_port_refuses_a_request_without_a_certificate(
-    box: Sandbox, kubectl: Kubectl, secret_key: str
-) -> None:
+def ports(box: Sandbox) -> components.Ports:
+    state = State.load(box.layout.state_file)
+    assert state is not None
+    return state.ports
+
+
+def kubelet(box: Sandbox, request: bytes, context: ssl.SSLContext | None) -> bytes:
+    """What kwok's kubelet port on the machine answers ``request`` (plain, or over TLS)."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", ports(box).kwok), timeout=10) as raw:
+        try:
+            with (
+                context.wrap_socket(raw, server_hostname="localhost")
+                if context
+                else contextlib.nullcontext(raw)
+            ) as s:
+                s.sendall(request)
+                while chunk := s.recv(65536):
+                    answer += chunk
+        except OSError:  # refused during or after the handshake, or reset
+            pass
+    return answer
+
+
+@pytest.fixture(scope="module")
+def talker(kubectl: Kubectl, secret_key: str) -> bytes:
+    """A pod whose log only the API server may read; the request for it at the kubelet."""
     kubectl(
         "run", "talker", "-n", NS, "--image=busybox", "--restart=Always", "--",
         "sh", "-c", "echo said-only-to-the-api-server; sleep 3600",
     )  # fmt: skip
     kubectl("wait", "--for=condition=Ready", "-n", NS, "pod/talker", "--timeout=60s")
-    state = State.load(box.layout.state_file)
-    assert state is not None
-    path = f"/containerLogs/{NS}/talker/talker"
-    connection = http.client.HTTPConnection("127.0.0.1", state.ports.kwok, timeout=10)
-    try:
-        connection.request("GET", path)
-        answer = connection.getresponse()
-        page = answer.read()
-    except OSError:
-        return  # refused: what a kubelet that requires a client certificate does
-    finally:
-        connection.close()
-    assert answer.status in (401, 403) and b"said-only" not in page, (answer.status, page[:200])
+    return f"GET /containerLogs/{NS}/talker/talker HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
+
+
+@pytest.mark.xfail(
+    os.geteuid() != 0,
+    strict=True,
+    raises=AssertionError,  # the port answered the pod's log
+    reason="run as an ordinary user, kwok listens on the machine itself, and kwok v0.8.0 "
+    "cannot ask for client certificates: Server.Run (pkg/kwok/server/server.go) serves TLS "
+    "with no ClientCAs and plain HTTP on the same port",
+)
+def test_kwoks_kubelet_port_refuses_a_request_without_a_certificate(
+    box: Sandbox, kubectl: Kubectl, talker: bytes
+) -> None:
+    # the API server, with its kubelet client certificate, gets the log
+    logs = kubectl("logs", "-n", NS, "talker")
+    assert "said-only-to-the-api-server" in logs
+    keys = pki.Pki(box.layout.pki)
+    trusting = ssl.create_default_context(cafile=str(keys.ca_cert))
+    admin = ssl.create_default_context(cafile=str(keys.ca_cert))
+    # another identity of the same CA, even system:masters: the CA also signs approved CSRs
+    admin.load_cert_chain(str(keys.cert("admin")), str(keys.key("admin")))
+    for how, context in (("plain HTTP", None), ("no certificate", trusting), ("admin", admin)):
+        answer = kubelet(box, talker, context)
+        assert b"said-only" not in answer and b"HTTP/" not in answer, (how, answer[:200])
+
+
+def test_status_says_exec_runs_in_a_network_of_its_own(box: Sandbox) -> None:
+    status = cli(box.home, "status")
+    assert status.returncode == 0, status.stderr
+    line = next(x for x in status.stdout.splitlines() if x.startswith("exec:"))
+    if os.geteuid() == 0:
+        assert line.endswith("as nobody, in a bubblewrap jail with its own network"), line
+    else:
+        assert "own network" not in line, line
+
+
+def machine_listeners() -> set[int]:
+    """The TCP ports on which something of this machine listens on 127.0.0.1 (or on all)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port = local.split(":")
+        if state == "0A" and address in ("0100007F", "00000000"):  # LISTEN
+            found.add(int(port, 16))
+    return found
+
+
+def load_balancer_port(box: Sandbox, kubectl: Kubectl) -> int:
+    kubectl("create", "deployment", "front", "-n", NS, "--image=nginx")
+    kubectl("expose", "deployment", "front", "-n", NS, "--port=80", "--type=LoadBalancer")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        urls = next((u for ns, name, u in box.urls() if (ns, name) == (NS, "front")), [])
+        if urls:
+            return int(urls[0].rsplit(":", 1)[1].split("/")[0])
+        time.sleep(0.2)
+    raise AssertionError("the LoadBalancer Service got no address in 60 s")
+
+
+def forward_port(kubectl: Kubectl) -> int:
+    """The port where the add-ons answer kwok's port-forward to pod ``front`` (in the jail)."""
+    pod = kubectl(
+        "get", "pod", "-n", NS, "-l", "app=front", "-o", "jsonpath={.items[0].metadata.name}"
+    )
+    kubectl("wait", "--for=condition=Ready", "-n", NS, f"pod/{pod}", "--timeout=60s")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        got = kubectl.run(
+            "get", "portforwards.kwok.x-k8s.io", pod, "-n", NS,
+            "-o", "jsonpath={.spec.forwards[0].target.port}", check=False,
+        )  # fmt: skip
+        if got.returncode == 0 and got.stdout.strip():
+            return int(got.stdout)
+        time.sleep(0.2)
+    raise AssertionError(f"pod {pod} got no PortForward object in 60 s")
+
+
+def machine_address() -> str:
+    """This machine's address on its network (the route out of it), or a stand-in."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: the kernel only picks a route
+        except OSError:
+            return "192.0.2.1"  # no network here: any address will do
+        address: str = s.getsockname()[0]
+        return address
+
+
+@root_only
+def test_exec_reaches_no_listener_of_the_machine(
+    box: Sandbox, kubectl: Kubectl, shell: Callable[[str], str]
+) -> None:
+    p = ports(box)
+    lb = load_balancer_port(box, kubectl)
+    app = forward_port(kubectl)
+    named = {
+        "etcd": p.etcd,
+        "etcd's peers": p.etcd_peer,
+        "the registry": p.registry,
+        "kwok's port in the jail (it trusts every caller)": p.kwok,
+        "a LoadBalancer Service": lb,
+        "a pod's app, where kwok's port-forward dials": app,
+    }
+    everything = machine_listeners() | set(named.values())
+    assert {lb, p.etcd, p.kwok} <= machine_listeners()  # they do listen, on the machine
+    everything.discard(p.apiserver)  # the same number in the jail is the API relay
+    probe = "; ".join(
+        f"busybox nc -w 2 127.0.0.1 {port} </dev/null >/dev/null 2>&1 && echo open {port}"
+        for port in sorted(everything)
+    )
+    opened = shell(probe + "; echo done")
+    assert opened.split() == ["done"], {
+        n: port for n, port in named.items() if f"open {port}" in opened
+    }
+    # nor kube-apiserver (or anything) at the machine's own address: the jail has no route
+    outside = shell(
+        f"busybox nc -w 2 {machine_address()} {p.apiserver} </dev/null 2>&1; echo rc=$?"
+    )
+    assert "rc=0" not in outside, outside
+    # the exec user may not rewrite the jail's firewall (it has no capability)
+    bwrap = jail.bwrap()
+    nft = jailnet.nft(bwrap) if bwrap else None
+    assert nft, "make setup installs nftables"
+    refused = shell(f"{nft} flush ruleset 2>&1; echo rc=$?")
+    assert "Operation not permitted" in refused and "rc=0" not in refused, refused
+
+
+@root_only
+def test_exec_reaches_the_api_through_its_relay_where_rbac_decides(
+    box: Sandbox, shell: Callable[[str], str]
+) -> None:
+    url = f"https://127.0.0.1:{ports(box).apiserver}"
+    fetch = "busybox wget -q -O- --no-check-certificate"
+    assert shell(f"{fetch} {url}/healthz").strip() == "ok"  # public, as on any cluster
+    denied = shell(f"{fetch} {url}/api/v1/secrets 2>&1; echo rc=$?")
+    assert "403" in denied and "rc=1" in denied, denied  # no credentials: anonymous, refused

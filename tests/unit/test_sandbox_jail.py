@@ -25,7 +25,7 @@ def test_the_jail_binds_the_system_read_only_and_only_the_files_kwok_reads(
     assert "/lib32" not in text  # not on this host
     for namespace in ("pid", "ipc", "uts"):
         assert f"--unshare-{namespace}" in argv
-    assert "--unshare-net" not in argv  # kwok reaches kube-apiserver on loopback
+    assert "--unshare-net" not in argv  # the supervisor makes the network (jailnet.py)
     assert text.count(f"--ro-bind {kubeconfig} {kubeconfig}") == 1
     assert "--bind " not in text  # nothing of the machine is writable from the jail
     assert f"--size {jail.TMP_BYTES} --tmpfs /tmp --perms 1777 --dir /tmp/x" in text

@@ -129,7 +129,8 @@ def create(
         err.print(
             f"learners get no `kubectl exec`: in this sandbox it runs {unjailed}, so a "
             "learner's command would reach your files and processes (run the sandbox as root, "
-            "with bubblewrap from `make setup`, to give it to them in a jail)"
+            "with bubblewrap and nftables from `make setup`, to give it to them in a jail with a "
+            "network of its own)"
         )
     plan = classroom.ClassPlan(
         name,

@@ -8,11 +8,16 @@ RBAC, and the controller-manager and scheduler run without leader election so a 
 instant. The last component, ``addons``, is the workshop's own controllers
 (``workshop.sandbox.addons``).
 
-Each component's environment is all it gets (the supervisor adds nothing): a fixed PATH,
-a UTF-8 locale, HOME and TMPDIR in the sandbox's folder, and its own settings; never the
-environment of whoever ran ``up``, where an instructor keeps OVHcloud keys. kwok runs
+Each component's environment is all it gets: a fixed PATH, a UTF-8 locale, HOME and
+TMPDIR in the sandbox's folder, and its own settings; never the environment of whoever ran
+``up``, where an instructor keeps OVHcloud keys (the supervisor adds only, for the add-ons
+of a jailed kwok, the number of a descriptor: ``netns.FD_VARIABLE``). kwok runs
 ``kubectl exec`` commands as local processes in its own environment, so a learner's
 ``kubectl exec ... env`` shows exactly this.
+
+A jailed kwok also has a network of its own (``jailnet.py``): its port is then a TLS front
+on this machine that wants kube-apiserver's kubelet client certificate, and kube-apiserver
+checks the front's serving certificate against the sandbox's CA.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop.sandbox import registry_auth
+from workshop.sandbox.jailnet import Crossing
 from workshop.sandbox.layout import Layout
 from workshop.sandbox.pki import ETCD_SERVER, Pki
 
@@ -94,6 +100,8 @@ class Component:
     env: Mapping[str, str] = field(default_factory=dict)
     needs_api: bool = True
     """Started once kube-apiserver answers (etcd and the apiserver itself start at once)."""
+    netns: str = ""
+    """kwok's jail network: ``enter`` (runs in it), ``pass`` (gets a descriptor), or none."""
 
 
 def base_environment(scratch: Path) -> dict[str, str]:
@@ -131,7 +139,8 @@ def control_plane(
     sandbox's scratch folder by default); ``caller_env`` is the environment of the process
     that runs ``up`` (``os.environ`` by default), of which the add-ons get
     ``ADDONS_PASSED`` only. ``jail`` is the command line kwok runs in
-    (``jail.prefix``: bubblewrap), or nothing.
+    (``jail.prefix``: bubblewrap), or nothing; a jailed kwok runs in its own network, which
+    the supervisor makes and crosses (``crossing``).
     """
     pki = Pki(layout.pki)
     client_url = etcd_url(ports)
@@ -189,6 +198,9 @@ def control_plane(
             f"--client-ca-file={pki.ca_cert}",
             f"--kubelet-client-certificate={pki.cert('apiserver-kubelet-client')}",
             f"--kubelet-client-key={pki.key('apiserver-kubelet-client')}",
+            # the jailed kwok's front serves the sandbox's certificate, for "localhost" (the
+            # nodes' Hostname address, kwok's --node-name); kwok's own port is not checked
+            *((f"--kubelet-certificate-authority={pki.ca_cert}",) if jail else ()),
             f"--service-account-issuer={ISSUER}",
             f"--service-account-key-file={pki.sa_pub}",
             f"--service-account-signing-key-file={pki.sa_key}",
@@ -270,6 +282,7 @@ def control_plane(
             "--enable-crds=Logs,Attach,PortForward",
         ),
         env("kwok"),
+        netns="enter" if jail else "",
     )
     # The workshop's own controllers (node pools, load balancers, apps, storage, image
     # pulls), in one Python process with its own client certificate.
@@ -283,6 +296,7 @@ def control_plane(
             "PYTHONUNBUFFERED": "1",
         },
         needs_api=False,
+        netns="pass" if jail else "",  # the pods' port-forward listeners are where kwok dials
     )
     # The image registry (the CNCF distribution registry), the stand-in for OVHcloud Managed
     # Private Registry: TLS with the sandbox's serving certificate, on loopback only. A
@@ -297,6 +311,20 @@ def control_plane(
         )
         started.append(registry)
     return [*started, addons]
+
+
+def crossing(layout: Layout, *, ports: Ports, api_host: str, nft: str | None) -> Crossing:
+    """The relays of a jailed kwok's network (``jailnet.py``), for the plan."""
+    pki = Pki(layout.pki)
+    return Crossing(
+        api_port=ports.apiserver,
+        api_host=api_host,
+        kubelet_port=ports.kwok,
+        cert=str(pki.cert("serving")),
+        key=str(pki.key("serving")),
+        ca=str(pki.ca_cert),
+        nft=nft,
+    )
 
 
 def registry_config(layout: Layout, port: int) -> dict[str, object]:

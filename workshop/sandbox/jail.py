@@ -12,9 +12,10 @@ with a filesystem of its own, so what a learner's command sees is:
   (the pods' logs);
 - nothing of the home folders, the workshop's checkout, the sandbox's other files.
 
-The network is the machine's (kwok must reach kube-apiserver): what listens on loopback
-stays reachable from ``exec``, behind its own authentication (etcd: a client certificate
-of its own CA; kube-apiserver: RBAC).
+The network is the jail's own (``jailnet.py``): a loopback where kube-apiserver is
+reached through a relay, and nothing of the machine's loopback (etcd, the load balancers,
+the registry). The supervisor makes it, so it is not bwrap's ``--unshare-net``: it outlives
+a kwok that crashed, with its relays and its firewall rule.
 
 Run as an ordinary user, kwok cannot switch to another user for ``exec``: a jail would still
 hold kwok's own credentials, readable by the same user, so none is made (the class refuses
@@ -38,7 +39,7 @@ PROCESSES = 256  # processes of the exec user at once (a fork bomb stops there)
 
 @functools.cache
 def bwrap() -> str | None:
-    """bubblewrap's path, when it is there and works here as root (else None)."""
+    """bubblewrap's path, when it is there and makes namespaces here as root (else None)."""
     if os.geteuid() != 0:
         return None
     found = shutil.which("bwrap")
@@ -46,7 +47,7 @@ def bwrap() -> str | None:
         return None
     try:  # some containers forbid new namespaces even to root
         trial = subprocess.run(
-            [found, "--unshare-pid", "--ro-bind", "/", "/", "--", "true"],
+            [found, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--", "true"],
             capture_output=True,
             timeout=10,
             check=False,

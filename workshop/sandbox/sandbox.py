@@ -38,6 +38,7 @@ from workshop.sandbox import (
     bootstrap,
     components,
     jail,
+    jailnet,
     kubeconfig,
     kwokconfig,
     nodes,
@@ -56,7 +57,8 @@ START_TIMEOUT = 90.0
 STOP_GRACE = 10.0
 
 Progress = Callable[[str], None]
-JAILED = "as nobody, in a bubblewrap jail"
+JAILED = "as nobody, in a bubblewrap jail with its own network"
+UNISOLATED = "as nobody, in a bubblewrap jail: exec is jailed without network isolation"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ class Status:
     exec_runs: str | None = None
     """Where and as whom ``kubectl exec`` runs its commands, in a sentence."""
     exec_jailed: bool = False
-    """Whether those commands run in kwok's jail (``jail.py``)."""
+    """Whether those commands run in kwok's jail (``jail.py``) and its own network, where
+    they reach nothing but the API (``jailnet.py``): only then may a class give learners
+    ``exec``."""
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,7 @@ class Sandbox:
                     "supervisor", "running", supervisor_pid, 0, processes.rss(supervisor_pid)
                 ),
             )
-        exec_runs = self._exec_runs()  # read from the plan once
+        exec_runs = self._exec_runs(info.get("jailNetwork"))  # read from the plan once
         result = replace(
             base,
             running=True,
@@ -356,14 +360,19 @@ class Sandbox:
                         entry.unlink(missing_ok=True)
         return len(learners)
 
-    def _exec_runs(self) -> str | None:
+    def _exec_runs(self, network: Mapping[str, Any] | None) -> str | None:
+        """Where exec runs, from the plan and from what the supervisor made of the jail's
+        network (``network``: its status, None before it has one)."""
         try:
             plan = json.loads((self.layout.run / "plan.json").read_text())
             kwok = next(c["argv"] for c in plan["components"] if c["name"] == "kwok")
         except (OSError, ValueError, KeyError, StopIteration):
             return None
         if jail.unwrap(kwok) != kwok:
-            return JAILED
+            if network and network.get("isolated"):
+                return JAILED
+            problem = (network or {}).get("problem") or "the supervisor has not made it yet"
+            return f"{UNISOLATED} ({problem})"
         if os.geteuid() == 0:
             return "as nobody, no jail (`make setup` installs bubblewrap)"
         return "as you, on this machine (a jail needs root)"
@@ -551,7 +560,8 @@ class Sandbox:
         if not pki.Pki(layout.pki).exists():
             say("creating the cluster's certificates")
         pki.ensure(pki.Pki(layout.pki), hosts=[state.bind])
-        self._write_kubeconfigs(state)
+        kwok_jail = self._kwok_jail(found)
+        self._write_kubeconfigs(state, jailed=bool(kwok_jail))
         self._write_kwok_config(state)
         if self.with_registry:
             self._write_registry_config(state)
@@ -567,7 +577,17 @@ class Sandbox:
             bind=state.bind,
             audit_policy=policy,
             exec_dir=_exec_dir(),
-            jail=self._kwok_jail(found),
+            jail=kwok_jail,
+        )
+        crossing = (
+            components.crossing(
+                layout,
+                ports=state.ports,
+                api_host=self._client_host(state),
+                nft=jailnet.nft(kwok_jail[0]),
+            )
+            if kwok_jail
+            else None
         )
         (layout.run / "plan.json").write_text(
             json.dumps(
@@ -580,9 +600,11 @@ class Sandbox:
                             "argv": list(c.argv),
                             "env": dict(c.env),
                             "needs_api": c.needs_api,
+                            "netns": c.netns,
                         }
                         for c in plan
                     ],
+                    "jailNetwork": crossing.to_plan() if crossing else None,
                 },
                 indent=1,
             )
@@ -601,7 +623,7 @@ class Sandbox:
     def _api(self, state: State) -> sandbox_api.Api:
         return sandbox_api.load(self._client_host(state), state.ports.apiserver, self.layout.pki)
 
-    def _write_kubeconfigs(self, state: State) -> None:
+    def _write_kubeconfigs(self, state: State, *, jailed: bool) -> None:
         keys = pki.Pki(self.layout.pki)
         ca = keys.ca_cert.read_bytes()
         server = f"https://{self._client_host(state)}:{state.ports.apiserver}"
@@ -616,8 +638,10 @@ class Sandbox:
         kubeconfig.write(self.layout.kubeconfig, admin)
         local = f"https://{self._client_host(state)}:{state.ports.apiserver}"
         for component in ("kube-controller-manager", "kube-scheduler", "kwok", "addons"):
+            # a jailed kwok reaches the API through the relay on its own loopback
+            inside = jailed and component == "kwok"
             config = kubeconfig.build(
-                server=local,
+                server=f"https://127.0.0.1:{state.ports.apiserver}" if inside else local,
                 ca=ca,
                 cert=keys.cert(component).read_bytes(),
                 key=keys.key(component).read_bytes(),
@@ -627,7 +651,10 @@ class Sandbox:
             kubeconfig.write(self.layout.component_kubeconfig(component), config)
 
     def _kwok_jail(self, found: Mapping[str, Path]) -> tuple[str, ...]:
-        """kwok's jail (bubblewrap), where root runs the sandbox and bwrap works; else ()."""
+        """kwok's jail (bubblewrap), where root runs the sandbox and bwrap works; else ().
+
+        The jail's network is not bwrap's: the supervisor makes it and starts kwok in it.
+        """
         program = jail.bwrap()
         if program is None:
             return ()

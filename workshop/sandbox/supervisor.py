@@ -9,6 +9,9 @@ is restarted with a growing back-off, like a kubelet restarts a container; its l
 every run. The children die with the supervisor (PR_SET_PDEATHSIG), so a killed
 supervisor never leaves a half cluster behind, and etcd's data on disk keeps every
 object for the next ``up``.
+Where kwok is jailed, the supervisor first makes the jail's network, loads its firewall
+rule and starts the relays that cross it (``jailnet.py``, ``relays.py``); each kwok starts
+inside that network, and the add-ons get a descriptor of it.
 SIGTERM stops the components in reverse order, etcd last.
 """
 
@@ -19,16 +22,18 @@ import ctypes
 import http.client
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from workshop.sandbox import api as sandbox_api
-from workshop.sandbox import bootstrap
+from workshop.sandbox import bootstrap, jailnet, netns, relays
 from workshop.sandbox.layout import Layout
 
 POLL = 0.1
@@ -38,11 +43,28 @@ STOP_GRACE = 10.0
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
 
 
+# The open-file limit the supervisor was given: the relays raise their own, the children
+# get this one back (a learner's exec gets no more files for it).
+_FILES = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGTERM this child when the supervisor dies (runs in the child)."""
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, _FILES)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _in_network(jail: int) -> Callable[[], None]:
+    """Run in a child of kwok's jail before its program: die with us, enter the jail's network."""
+
+    def prepare() -> None:
+        _die_with_parent()
+        netns.enter(jail)
+
+    return prepare
 
 
 @dataclass
@@ -51,6 +73,8 @@ class Child:
     argv: list[str]
     env: dict[str, str]
     needs_api: bool
+    netns: str = ""
+    """``enter``: runs in kwok's jail network; ``pass``: is given a descriptor of it."""
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     restarts: int = 0
@@ -68,8 +92,13 @@ class Supervisor:
         host = plan.get("apiserverHost", "127.0.0.1")  # another address with `up --address`
         self.api = sandbox_api.load(host, plan["apiserverPort"], layout.pki)
         self.children = [
-            Child(c["name"], c["argv"], c["env"], c["needs_api"]) for c in plan["components"]
+            Child(c["name"], c["argv"], c["env"], c["needs_api"], c.get("netns", ""))
+            for c in plan["components"]
         ]
+        self.crossing = jailnet.Crossing.from_plan(plan.get("jailNetwork"))
+        self.jail: int | None = None  # kwok's network, once made
+        self.isolation: str | None = "not made yet"
+        """Why ``exec`` reaches more than the API relay in the jail (None: it does not)."""
         bootstrap_file = layout.run / "bootstrap.json"
         self.manifests: list[dict[str, Any]] = (
             json.loads(bootstrap_file.read_text()) if bootstrap_file.exists() else []
@@ -92,20 +121,59 @@ class Supervisor:
         log.flush()
         return log
 
+    def open_jail_network(self) -> None:
+        """Make kwok's network, load its rule, start the relays; raises OSError."""
+        assert self.crossing is not None
+        self.jail = netns.create()
+        self.isolation = self.isolate(self.jail, self.crossing)
+        if self.isolation:
+            print(f"workshop: exec is jailed without network isolation: {self.isolation}")
+        relays.Relays(self.crossing, self.jail, lambda line: print(line, flush=True)).start()
+
+    @staticmethod
+    def isolate(jail: int, crossing: jailnet.Crossing) -> str | None:
+        """Load the jail's firewall rule into its own network; why not, if it fails."""
+        if crossing.nft is None:
+            return "nft does not work here (`make setup` installs nftables)"
+        try:
+            loaded = subprocess.run(
+                [crossing.nft, "-f", "-"],
+                input=jailnet.rules(crossing.api_port).encode(),
+                capture_output=True,
+                timeout=10,
+                check=False,
+                preexec_fn=lambda: netns.enter(jail),  # the jail's network, never the machine's
+            )
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"nft failed: {e}"
+        if loaded.returncode != 0:
+            said = loaded.stderr.decode(errors="replace").strip().splitlines()
+            return f"nft failed: {said[0] if said else loaded.returncode}"
+        return None
+
     def start(self, child: Child) -> None:
         if child.name == "kwok" and child.restarts:
             self.release_leases()
         if child.log:
             child.log.close()
         child.log = self._open_log(child)
+        env, prepare = child.env, _die_with_parent
+        keep: tuple[int, ...] = ()
+        jail = self.jail
+        if jail is not None and child.netns == "enter":
+            prepare = _in_network(jail)
+        elif jail is not None and child.netns == "pass":
+            env, keep = {**env, netns.FD_VARIABLE: str(jail)}, (jail,)
         child.process = subprocess.Popen(
             child.argv,
             stdin=subprocess.DEVNULL,
             stdout=child.log,
             stderr=subprocess.STDOUT,
-            # the plan's environment and nothing else (components.py says what is in it)
-            env=child.env,
-            preexec_fn=_die_with_parent,
+            # the plan's environment and nothing else (components.py says what is in it),
+            # but for the number of the descriptor of kwok's network given to the add-ons
+            env=env,
+            pass_fds=keep,
+            preexec_fn=prepare,
         )
         child.started = time.monotonic()
         child.state = "running"
@@ -150,6 +218,11 @@ class Supervisor:
             "startedAt": self.started,
             "apiReady": self.api_ready,
             "bootstrapError": self.bootstrap_error,
+            "jailNetwork": (
+                {"isolated": self.isolation is None, "problem": self.isolation}
+                if self.crossing
+                else None
+            ),
             "components": {
                 c.name: {
                     "pid": c.process.pid if c.process else None,
@@ -197,6 +270,13 @@ class Supervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if self.crossing is not None:
+            try:
+                self.open_jail_network()
+            except OSError as e:
+                # no kwok without its jail's network: `up` shows this line and stops
+                print(f"workshop: kwok's jail network could not be made: {e}", flush=True)
+                return
         last_status = ""
         last_probe = 0.0
         last_bootstrap = 0.0

@@ -13,6 +13,7 @@ from pathlib import Path
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from workshop.sandbox import netns
 from workshop.sandbox.addons import (
     apps,
     autoscaler,
@@ -99,7 +100,9 @@ def main(argv: list[str]) -> int:
         registry.LocalRegistry(layout),
         *catalogue.default_sources(),
     ]
-    simulator = apps.Apps(kube, i["pods"], i["claims"], network, layout, sources)
+    simulator = apps.Apps(
+        kube, i["pods"], i["claims"], network, layout, sources, kwok_network=netns.inherited()
+    )
     controllers = [
         nodepools.NodePools(kube, i["pools"], i["nodes"], i["pods"], tuning),
         autoscaler.Autoscaler(kube, i["pools"], i["nodes"], i["pods"], tuning),

@@ -3,7 +3,9 @@
 For every pod the image controller let start, this controller:
 
 - opens a loopback listener per port its programs serve, and creates the pod's kwok
-  ``PortForward`` object pointing there, so ``kubectl port-forward`` reaches the app;
+  ``PortForward`` object pointing there, so ``kubectl port-forward`` reaches the app; the
+  listener is where kwok dials: in a jailed kwok's own network (``jailnet.py``), where only
+  root, kwok, may connect to it; on the machine's loopback otherwise;
 - creates the pod's kwok ``Logs`` object naming its containers' log files, and writes
   those files as the containers run: the image's start-up lines, the command's output,
   one access-log line per request (``kubectl logs``, ``-f``, ``--previous``, ``-c``);
@@ -72,10 +74,14 @@ class Apps(Controller):
         network: servers.Network,
         layout: Layout,
         sources: list[catalogue.PullSource],
+        *,
+        kwok_network: int | None = None,
     ) -> None:
         super().__init__()
         self.kube, self.pods, self.claims, self.network = kube, pods, claims, network
         self.layout, self.sources = layout, sources
+        self.kwok_network = kwok_network
+        """The descriptor of a jailed kwok's network (``netns.inherited``), or None."""
         self.apps: dict[str, PodApp] = {}
         self.logs_for: dict[str, str] = {}  # pod key -> uid whose Logs object is on its way
         self.publisher = kwokobjects.Publisher(self._publish, self.log.warning)
@@ -129,7 +135,9 @@ class Apps(Controller):
         app = PodApp(key, meta["uid"], folder, containers)
         for running in containers.values():
             for port in running.program.ports:
-                server = self.network.listen("127.0.0.1", 0, self._handler(key, port))
+                server = self.network.listen(
+                    "127.0.0.1", 0, self._handler(key, port), namespace=self.kwok_network
+                )
                 app.listeners[port] = server
         self.apps[key] = app
         if app.listeners:
@@ -142,7 +150,7 @@ class Apps(Controller):
         namespace, name = key.split("/", 1)
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            # kwok's port-forward connects from this machine: the app sees 127.0.0.1
+            # kwok's port-forward connects from its loopback: the app sees 127.0.0.1
             if not await self.connect(namespace, name, port, reader, writer, "127.0.0.1"):
                 writer.close()  # nothing listens there (yet): the connection is refused
 

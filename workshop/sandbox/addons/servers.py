@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workshop.sandbox import netns
 from workshop.sandbox.addons import pages
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -42,8 +43,17 @@ class Network:
         )
         return future.result(timeout)
 
-    def listen(self, host: str, port: int, handler: Handler) -> asyncio.Server:
-        """A listening socket on ``host:port`` (0: any free port); raises OSError if taken."""
+    def listen(
+        self, host: str, port: int, handler: Handler, *, namespace: int | None = None
+    ) -> asyncio.Server:
+        """A listening socket on ``host:port`` (0: any free port); raises OSError if taken.
+
+        ``namespace`` is a network namespace's descriptor to listen in (``netns.py``).
+        """
+        if namespace is not None:
+            sock = netns.listener_in(namespace, host, port)
+            made: asyncio.Server = self.run(asyncio.start_server(handler, sock=sock))
+            return made
         server: asyncio.Server = self.run(
             asyncio.start_server(handler, host, port, reuse_address=True, backlog=512)
         )
