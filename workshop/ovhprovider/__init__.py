@@ -28,8 +28,13 @@ VERSION = "2.19.0"
 
 def main() -> None:
     """Serve the provider over the plugin protocol (OpenTofu starts this)."""
+    from tf import provider as framework
     from tf.runner import run_provider
 
     from workshop.ovhprovider.provider import OvhProvider
+    from workshop.ovhprovider.servicer import Servicer
 
+    # run_provider builds its servicer from this name when it is called: ours plans and
+    # encodes as the real provider's SDK does (see workshop/ovhprovider/servicer.py)
+    framework.ProviderServicer = Servicer
     run_provider(OvhProvider())
