@@ -678,3 +678,14 @@ def test_a_list_of_nodes_gets_the_id_the_real_data_sources_give_it() -> None:
     # hashcode.Strings of ["", "", "a", "b"]: CRC-32 of "--a-b-", as a positive number
     expected = str(zlib.crc32(b"--a-b-"))
     assert datasources.nodes_id([{"id": "b"}, {"id": "a"}]) == expected
+
+
+def test_any_change_to_a_pool_plans_its_counts_as_known_after_apply() -> None:
+    # a new timeouts block alone is still a PUT of the pool: its update time changes
+    pool = nodepool.CloudProjectKubeNodepool(FakeProvider(FakeApi()))
+    current = {"desired_nodes": 3, "updated_at": "then", "timeouts": None}
+    planned = {**current, "timeouts": {"update": "45m"}}
+    out = pool.plan(PlanContext(Diagnostics(), "t", {"timeouts"}), current, planned)
+    assert out["updated_at"] is Unknown and out["desired_nodes"] == 3
+    same = pool.plan(PlanContext(Diagnostics(), "t", set()), current, dict(current))
+    assert same["updated_at"] == "then"

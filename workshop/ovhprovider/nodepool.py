@@ -49,13 +49,6 @@ AUTOSCALING = (
     ("autoscaling_scale_down_unready_time_seconds", "scaleDownUnreadyTimeSeconds"),
     ("autoscaling_scale_down_utilization_threshold", "scaleDownUtilizationThreshold"),
 )
-IN_PLACE = (
-    *(a for a, _ in SIZES),
-    "autoscale",
-    *(a for a, _ in AUTOSCALING),
-    "template",
-    "attach_floating_ips",
-)
 TAINTS = types.List(types.Map(types.String()))
 
 TEMPLATE = Block(
@@ -357,7 +350,9 @@ class CloudProjectKubeNodepool(ApiResource):
     def plan(
         self, ctx: PlanContext, current: dict[str, Any] | None, planned: dict[str, Any]
     ) -> dict[str, Any]:
-        if current is not None and ctx.changed_fields & set(IN_PLACE):
+        # any change is a PUT of the pool (a new timeout too, as in the real one), after
+        # which the API shows new counts, status and update time
+        if current is not None and ctx.changed_fields:
             return unknown(planned, *VOLATILE)
         return planned
 
