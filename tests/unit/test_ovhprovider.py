@@ -20,7 +20,7 @@ from tf.iface import (
 )
 from tf.schema import NestMode
 from tf.types import Unknown
-from tf.utils import Diagnostics, read_dynamic_value
+from tf.utils import Diagnostics, read_dynamic_value, to_dynamic_value
 
 from tests.unit.test_cloud_fakes import FakeBackend, World
 from workshop.cloud.store import Cluster
@@ -689,3 +689,38 @@ def test_any_change_to_a_pool_plans_its_counts_as_known_after_apply() -> None:
     assert out["updated_at"] is Unknown and out["desired_nodes"] == 3
     same = pool.plan(PlanContext(Diagnostics(), "t", set()), current, dict(current))
     assert same["updated_at"] == "then"
+
+
+def test_the_servicer_plans_a_new_cluster_through_the_plugin_protocol() -> None:
+    service = servicer.Servicer(OvhProvider())
+    attrs, nested = plan_parts(kube.SCHEMA)
+    proposed = {name: None for name in attrs} | {name: [] for name in nested}
+    proposed |= {"service_name": "s", "region": "GRA11", "timeouts": None}
+    request = pb.PlanResourceChange.Request(
+        type_name="ovh_cloud_project_kube",
+        prior_state=to_dynamic_value(None),
+        proposed_new_state=to_dynamic_value(proposed),
+        config=to_dynamic_value(proposed),
+    )
+    answer = service.PlanResourceChange(request, None)
+    assert not answer.diagnostics and not answer.requires_replace
+    planned = read_dynamic_value(answer.planned_state)
+    assert set(planned) == set(attrs) | set(nested)
+    assert planned["kubeconfig"] is Unknown and planned["customization_kube_proxy"] == []
+    [plugins] = planned["customization_apiserver"][0]["admissionplugins"]
+    assert plugins["enabled"] is Unknown
+
+
+def test_a_data_source_state_has_every_attribute_of_its_schema() -> None:
+    provider = OvhProvider()
+    client = WorldClient()
+    provider._client = client
+    cluster = client.world.cluster(name="c")
+    client.world.ready(cluster["id"])
+    config = {"service_name": client.world.project, "kube_id": cluster["id"]}
+    request = pb.ReadDataSource.Request(
+        type_name="ovh_cloud_project_kube_iprestrictions", config=to_dynamic_value(config)
+    )
+    answer = servicer.Servicer(provider).ReadDataSource(request, None)
+    assert not answer.diagnostics
+    assert read_dynamic_value(answer.state) == {**config, "id": cluster["id"], "ips": []}

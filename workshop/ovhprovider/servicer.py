@@ -77,15 +77,13 @@ class Servicer(framework.ProviderServicer):
         )
 
     def _completing(self, response: Any, type_name: str) -> Any:
+        """``response`` with its new state holding exactly the schema's attributes."""
         attrs, nested = self._schema_parts(type_name)
-        field = "new_state"
         diags = Diagnostics()
-        value = getattr(response, field)
-        state = framework._decode_state(diags, attrs, nested, value)[1]
-        if state is None or diags.has_errors():
-            return response
-        fixed = blocks.complete(attrs.values(), nested.values(), state)
-        getattr(response, field).CopyFrom(framework._encode_state(attrs, nested, fixed, None))
+        state = framework._decode_state(diags, attrs, nested, response.new_state)[1]
+        if state is not None and not diags.has_errors():
+            fixed = blocks.complete(attrs.values(), nested.values(), state)
+            response.new_state.CopyFrom(framework._encode_state(attrs, nested, fixed, None))
         return response
 
     def ReadDataSource(self, request: Any, context: Any) -> Any:
