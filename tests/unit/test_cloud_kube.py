@@ -183,3 +183,19 @@ def test_capabilities_regions_and_flavors() -> None:
         "gpus": 0,
     }
     assert world.error("GET", f"{base}/flavors", query="region=XX9")[0] == 400
+
+
+def test_a_customization_put_replaces_the_parts_it_names_and_keeps_the_others() -> None:
+    # OVHcloud's kube-proxy guide: "Update only kubeProxy and keep existing apiServer
+    # customization"; the provider's update sends only the part that changed
+    world = World()
+    cluster = world.cluster(customization={"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}})
+    world.ready(cluster["id"])
+    one = f"{world.kube}/{cluster['id']}"
+    world.ok("PUT", f"{one}/customization", {"apiServer": {"admissionPlugins": {}}})
+    shown = world.ok("GET", f"{one}/customization")["kubeProxy"]
+    assert shown == {"iptables": {"syncPeriod": "PT30S"}, "ipvs": {}}
+    world.ready(cluster["id"])
+    world.ok("PUT", f"{one}/customization", {"kubeProxy": {"ipvs": {"scheduler": "rr"}}})
+    shown = world.ok("GET", f"{one}/customization")["kubeProxy"]
+    assert shown == {"iptables": {}, "ipvs": {"scheduler": "rr"}}  # the part given, whole

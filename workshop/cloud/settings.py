@@ -28,8 +28,11 @@ def get_customization(call: Call) -> dict[str, Any]:
 
 
 def put_customization(call: Call) -> None:
+    """Each part given (``kubeProxy``...) replaces that part; the others stay, as OVHcloud's
+    kube-proxy guide shows ("Update only kubeProxy and keep existing apiServer")."""
     cluster = lookup.cluster(call.store, call.params)
-    cluster.customization = kube.check_customization(call.json())
+    given = kube.check_customization(call.json())
+    cluster.customization = {**cluster.customization, **given}
     kube.start(cluster, "redeploy", call.now)
 
 

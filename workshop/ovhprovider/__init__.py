@@ -10,12 +10,11 @@ and the Go module proxy these machines reach answers every version of it with
 ``403 Forbidden: This module version is not available``. The real provider itself would
 reach the emulator unchanged: go-ovh takes any endpoint containing ``/`` as a URL
 (``OVH_ENDPOINT=http://127.0.0.1:PORT/1.0``). This one follows it where a learner can
-see it: the same provider arguments and ``OVH_*`` variables, the same resource types and
-attribute names, the same required/optional/computed split, the same attributes that
-force a replacement, the same API calls (``POST .../kube``, then wait for ``READY``),
-the same import IDs (``serviceName/kubeId``, ``serviceName/kubeId/poolId``). What it
-leaves out (customization blocks, node pool templates, data sources) it says in
-``workshop/ovhprovider/README.md``.
+see it: the same provider arguments and ``OVH_*`` variables, the same resources and data
+sources of the Managed Kubernetes section (clusters with their customization blocks, node
+pools with templates, IP restrictions, OIDC), the same attribute names, required /
+optional / computed split and replacements, the same API calls and messages, the same
+import IDs. What it does otherwise it says in ``workshop/ovhprovider/README.md``.
 """
 
 from __future__ import annotations
@@ -28,8 +27,13 @@ VERSION = "2.19.0"
 
 def main() -> None:
     """Serve the provider over the plugin protocol (OpenTofu starts this)."""
+    from tf import provider as framework
     from tf.runner import run_provider
 
     from workshop.ovhprovider.provider import OvhProvider
+    from workshop.ovhprovider.servicer import Servicer
 
+    # run_provider builds its servicer from this name when it is called: ours plans and
+    # encodes as the real provider's SDK does (see workshop/ovhprovider/servicer.py)
+    framework.ProviderServicer = Servicer
     run_provider(OvhProvider())

@@ -1,28 +1,33 @@
-"""``ovh_cloud_project_kube``: a Managed Kubernetes cluster (the provider's schema, v2.19)."""
+"""``ovh_cloud_project_kube``: a Managed Kubernetes cluster (the provider's schema, v2.19).
+
+Schema, calls and messages from ``ovh/resource_cloud_project_kube.go`` and
+``ovh/types_cloud_project_kube.go``; the nested blocks are in ``customization``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, ClassVar
 
+import yaml
 from tf import schema, types
-from tf.iface import (
-    CreateContext,
-    DeleteContext,
-    ImportContext,
-    PlanContext,
-    ReadContext,
-    Resource,
-    UpdateContext,
-)
+from tf.iface import PlanContext
+from tf.utils import Diagnostics
 
-from workshop.ovhprovider import api
+from workshop.ovhprovider import api, checks, customization
+from workshop.ovhprovider.base import ApiResource, split_id
+from workshop.ovhprovider.blocks import Object, blocks_of
 from workshop.ovhprovider.fields import (
     BOOL,
+    STRING,
+    STRING_SET,
     computed,
     empty_as_null,
     given,
+    identifier,
     optional,
     required,
+    timeouts,
     unknown,
 )
 
@@ -30,11 +35,26 @@ CREATE_TIMEOUT = 15 * 60.0
 UPDATE_TIMEOUT = 60 * 60.0
 DELETE_TIMEOUT = 10 * 60.0
 PENDING = ("INSTALLING", "UNKNOWN", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING")
+CUSTOMIZATIONS = {
+    "customization_apiserver",
+    "customization",
+    "customization_kube_proxy",
+    "customization_cilium",
+}
+KUBECONFIG_ATTRIBUTES = types.List(
+    Object(
+        host=STRING,
+        cluster_ca_certificate=STRING,
+        client_certificate=STRING,
+        client_key=STRING,
+    )
+)
+SEMVER = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+].*)?")
 
 SCHEMA = schema.Schema(
     version=0,
     attributes=[
-        computed("id"),
+        identifier(),
         required("service_name", replace=True),
         optional("name"),
         optional("version", computed=True),
@@ -47,13 +67,16 @@ SCHEMA = schema.Schema(
         required("region", replace=True),
         computed("control_plane_is_up_to_date", BOOL),
         computed("is_up_to_date", BOOL),
-        computed("next_upgrade_versions", types.Set(types.String())),
+        computed("next_upgrade_versions", STRING_SET),
         computed("nodes_url"),
         computed("status"),
         computed("url"),
         computed("kubeconfig", sensitive=True),
+        computed("kubeconfig_attributes", KUBECONFIG_ATTRIBUTES, sensitive=True),
     ],
+    block_types=[*customization.BLOCKS, timeouts()],
 )
+COMPUTED_BLOCKS = tuple(b.name for b in blocks_of(SCHEMA) if b.computed)
 
 
 def path(service: str, kube_id: str = "") -> str:
@@ -66,12 +89,39 @@ def minor(version: str) -> str:
     return ".".join(version.split("-")[0].split(".")[:2])
 
 
-def to_state(service: str, found: dict[str, Any], kubeconfig: Any) -> dict[str, Any]:
-    """The API's view of a cluster as the resource's attributes."""
+def kubeconfig_attributes(content: str) -> list[dict[str, Any]]:
+    """``kubeconfig_attributes``: the first cluster's server and CA, the first user's
+    certificate and key (base64, as in the file); the real provider's error if none."""
+    try:
+        data = yaml.safe_load(content) or {}
+    except yaml.YAMLError as e:
+        raise api.Failure("kubeconfig is invalid", str(e)) from e
+    clusters, users = data.get("clusters") or [], data.get("users") or []
+    if not clusters or not users:
+        raise api.Failure("kubeconfig is invalid")
+    cluster, user = clusters[0].get("cluster") or {}, users[0].get("user") or {}
+    return [
+        {
+            "host": cluster.get("server", ""),
+            "cluster_ca_certificate": cluster.get("certificate-authority-data", ""),
+            "client_certificate": user.get("client-certificate-data", ""),
+            "client_key": user.get("client-key-data", ""),
+        }
+    ]
+
+
+def to_state(
+    service: str, found: dict[str, Any], kubeconfig: str, previous: dict[str, Any]
+) -> dict[str, Any]:
+    """The API's view of a cluster as the resource's attributes and blocks; ``previous``
+    (planned or prior state) keeps what the API does not show (``ToMap`` in the real one)."""
+    name = found.get("name")
+    if name == found["id"] and not given(previous.get("name")):
+        name = None  # the API names an unnamed cluster after its id: still unset here
     return {
         "id": found["id"],
         "service_name": service,
-        "name": found.get("name"),
+        "name": name,
         "version": minor(str(found.get("version", ""))),
         "plan": found.get("plan"),
         "update_policy": found.get("updatePolicy"),
@@ -87,6 +137,9 @@ def to_state(service: str, found: dict[str, Any], kubeconfig: Any) -> dict[str, 
         "status": found.get("status"),
         "url": found.get("url"),
         "kubeconfig": kubeconfig,
+        "kubeconfig_attributes": kubeconfig_attributes(kubeconfig),
+        **customization.to_state(found, previous),
+        "timeouts": previous.get("timeouts"),
     }
 
 
@@ -95,67 +148,116 @@ def fetch_kubeconfig(client: Any, service: str, kube_id: str) -> str:
     return str(answer.get("content", ""))
 
 
-class CloudProjectKube(Resource):
+def create_body(planned: dict[str, Any]) -> dict[str, Any]:
+    """``POST .../kube`` as ``CloudProjectKubeCreateOpts.FromResource`` fills it: optional
+    strings only when set, customization and private network configuration always."""
+    body: dict[str, Any] = {
+        key: planned[attribute]
+        for key, attribute in (
+            ("name", "name"),
+            ("privateNetworkId", "private_network_id"),
+            ("version", "version"),
+            ("plan", "plan"),
+            ("updatePolicy", "update_policy"),
+            ("kubeProxyMode", "kube_proxy_mode"),
+            ("loadBalancersSubnetId", "load_balancers_subnet_id"),
+            ("nodesSubnetId", "nodes_subnet_id"),
+        )
+        if given(planned.get(attribute)) and planned[attribute]
+    }
+    body["region"] = planned["region"]
+    body["privateNetworkConfiguration"] = customization.private_network_body(
+        planned.get("private_network_configuration")
+    )
+    body["customization"] = customization.create_body(planned)
+    policy = customization.ip_allocation_body(planned.get("ip_allocation_policy"))
+    if policy is not None:
+        body["ipAllocationPolicy"] = policy
+    return body
+
+
+def check_upgrade(old: str, new: str) -> None:
+    """The real provider's rules for a new ``version``: the next minor of major 1."""
+    found = []
+    for value in (old, new):
+        parts = SEMVER.fullmatch(value)
+        if not parts:
+            raise api.Failure(f"version {value} does not match a semver")
+        found.append(parts)
+    (old_major, old_minor), (new_major, new_minor) = (
+        (int(p.group(1)), int(p.group(2) or 0)) for p in found
+    )
+    if old_major != 1 or new_major != 1:
+        raise api.Failure("the only supported major version is 1")
+    if (new_major, new_minor) < (old_major, old_minor):
+        raise api.Failure(f"cannot downgrade cluster from {old} to {new}")
+    if old_minor + 1 != new_minor:
+        raise api.Failure(
+            f"cannot upgrade cluster from {old} to {new}, only next minor version is authorized"
+        )
+
+
+class CloudProjectKube(ApiResource):
     """The cluster: created with ``POST .../kube``, ready when its status is READY."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
+    NAME = "cloud_project_kube"
+    SCHEMA = SCHEMA
+    TIMEOUTS: ClassVar[dict[str, float]] = {
+        "create": CREATE_TIMEOUT,
+        "update": UPDATE_TIMEOUT,
+        "delete": DELETE_TIMEOUT,
+    }
 
-    @classmethod
-    def get_name(cls) -> str:
-        return "cloud_project_kube"
+    def check(self, diags: Diagnostics, config: dict[str, Any]) -> None:
+        checks.enum(diags, ["plan"], config.get("plan"), customization.PLANS)
+        checks.enum(
+            diags,
+            ["kube_proxy_mode"],
+            config.get("kube_proxy_mode"),
+            customization.KUBE_PROXY_MODES,
+        )
+        for name in ("load_balancers_subnet_id", "nodes_subnet_id"):
+            checks.required_with(diags, config, name, ["private_network_id"])
+        customization.check(diags, config)
 
-    @classmethod
-    def get_schema(cls) -> schema.Schema:
-        return SCHEMA
-
-    def _read(self, service: str, kube_id: str, kubeconfig: Any) -> dict[str, Any] | None:
-        client = self.provider.client()
+    def _read(self, service: str, kube_id: str, previous: dict[str, Any]) -> dict[str, Any] | None:
+        client = self.client()
         where = path(service, kube_id)
         if api.gone(client, where):
             return None
         found = api.call(client, "GET", where)
-        if not given(kubeconfig) or not kubeconfig:
+        kubeconfig = previous.get("kubeconfig")
+        if not given(kubeconfig) or not kubeconfig or not previous.get("kubeconfig_attributes"):
             kubeconfig = fetch_kubeconfig(client, service, kube_id)
-        return to_state(service, found, kubeconfig)
+        return to_state(service, found, str(kubeconfig), previous)
 
-    def create(self, ctx: CreateContext, planned: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            client = self.provider.client()
-            service = planned["service_name"]
-            body = {
-                key: planned[attribute]
-                for key, attribute in (
-                    ("name", "name"),
-                    ("region", "region"),
-                    ("version", "version"),
-                    ("plan", "plan"),
-                    ("updatePolicy", "update_policy"),
-                    ("kubeProxyMode", "kube_proxy_mode"),
-                    ("privateNetworkId", "private_network_id"),
-                    ("loadBalancersSubnetId", "load_balancers_subnet_id"),
-                    ("nodesSubnetId", "nodes_subnet_id"),
-                )
-                if given(planned.get(attribute))
-            }
-            created = api.call(client, "POST", path(service), **body)
-            kube_id = str(created["id"])
-            api.wait_for(
-                f"kube {kube_id} to be READY",
-                api.status_probe(client, path(service, kube_id), ready=("READY",)),
-                timeout=CREATE_TIMEOUT,
-            )
-            return self._read(service, kube_id, None)
-        except api.Failure as e:
-            ctx.diagnostics.add_error(e.summary, e.detail)
-            return None
+    def _applied(self, service: str, kube_id: str, planned: dict[str, Any]) -> dict[str, Any]:
+        """The state after an apply: the API's, except computed blocks planned empty (the
+        next refresh brings them), so the result is what the plan said."""
+        state = self._read(service, kube_id, planned)
+        if state is None:
+            raise api.Failure(f"kube {kube_id} disappeared while it was being applied")
+        for name in COMPUTED_BLOCKS:
+            if planned.get(name) == []:
+                state[name] = []
+        return state
 
-    def read(self, ctx: ReadContext, current: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            return self._read(current["service_name"], current["id"], current.get("kubeconfig"))
-        except api.Failure as e:
-            ctx.diagnostics.add_error(e.summary, e.detail)
-            return current
+    def _wait_ready(self, where: str, timeout: float) -> None:
+        api.wait_for(
+            f"kube {where.rsplit('/', 1)[-1]} to be READY",
+            api.status_probe(self.client(), where, ready=("READY",)),
+            timeout=timeout,
+        )
+
+    def created(self, planned: dict[str, Any]) -> dict[str, Any] | None:
+        service = planned["service_name"]
+        created = api.call(self.client(), "POST", path(service), **create_body(planned))
+        kube_id = str(created["id"])
+        self._wait_ready(path(service, kube_id), self.timeout(planned, "create"))
+        return self._applied(service, kube_id, planned)
+
+    def fetched(self, current: dict[str, Any]) -> dict[str, Any] | None:
+        return self._read(current["service_name"], current["id"], current)
 
     def plan(
         self, ctx: PlanContext, current: dict[str, Any] | None, planned: dict[str, Any]
@@ -166,66 +268,84 @@ class CloudProjectKube(Resource):
             )
         return planned
 
-    def update(
-        self, ctx: UpdateContext, current: dict[str, Any], planned: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    def updated(self, current: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any] | None:
         service, kube_id = current["service_name"], current["id"]
         where = path(service, kube_id)
-        try:
-            client = self.provider.client()
-            changed = {k for k in planned if given(planned[k]) and planned[k] != current.get(k)}
-            unsupported = changed & {"plan", "load_balancers_subnet_id", "nodes_subnet_id"}
-            if unsupported:
-                raise api.Failure(
-                    f"changing {', '.join(sorted(unsupported))} is not supported by the "
-                    "workshop's ovh provider",
-                    "set it back to its current value, or recreate the cluster",
-                )
-            if "version" in changed:
-                api.call(client, "POST", where + "/update", strategy="NEXT_MINOR")
-                self._wait_ready(client, where)
-            if "update_policy" in changed:
-                api.call(
-                    client, "PUT", where + "/updatePolicy", updatePolicy=planned["update_policy"]
-                )
-            if "name" in changed:
-                api.call(client, "PUT", where, name=planned["name"])
-            self._wait_ready(client, where)
-            return self._read(service, kube_id, current.get("kubeconfig"))
-        except api.Failure as e:
-            ctx.diagnostics.add_error(e.summary, e.detail)
-            return current
+        client = self.client()
+        wait = self.timeout(planned, "update")
+        changed = self.changes(current, planned)
+        if changed & CUSTOMIZATIONS:
+            body = customization.update_body(changed, planned)
+            api.call(client, "PUT", where + "/customization", **body)
+            self._wait_ready(where, wait)
+        if "version" in changed:
+            check_upgrade(str(current.get("version")), str(planned.get("version")))
+            api.call(client, "POST", where + "/update", strategy="NEXT_MINOR")
+            self._wait_ready(where, wait)
+        if "plan" in changed:
+            old, new = current.get("plan"), planned.get("plan")
+            if old == "standard":
+                raise api.Failure(f"you cannot migrate from {old} to {new}")
+            raise api.Failure(f"migrate from {old} to {new} is not available yet")
+        if "update_policy" in changed:
+            api.call(client, "PUT", where + "/updatePolicy", updatePolicy=planned["update_policy"])
+        if "load_balancers_subnet_id" in changed:
+            api.call(
+                client,
+                "PUT",
+                where + "/updateLoadBalancersSubnetId",
+                loadBalancersSubnetId=planned.get("load_balancers_subnet_id") or "",
+            )
+            self._wait_ready(where, wait)
+        if "name" in changed:
+            api.call(client, "PUT", where, name=planned.get("name") or "")
+        if "private_network_configuration" in changed:
+            api.call(
+                client,
+                "PUT",
+                where + "/privateNetworkConfiguration",
+                **customization.private_network_body(planned.get("private_network_configuration")),
+            )
+            self._wait_ready(where, wait)
+        if "nodes_subnet_id" in changed:
+            raise api.Failure(
+                "nodes_subnet_id cannot be updated: it is used at cluster creation or reset only",
+                "set it back to its current value, or recreate the cluster",
+            )
+        return self._applied(service, kube_id, planned)
 
-    def _wait_ready(self, client: Any, where: str) -> None:
-        api.wait_for(
-            f"{where} to be READY",
-            api.status_probe(client, where, ready=("READY",)),
-            timeout=UPDATE_TIMEOUT,
+    def changes(self, current: dict[str, Any], planned: dict[str, Any]) -> set[str]:
+        """The attributes and blocks ``planned`` changes (``d.HasChange`` in the real one)."""
+        changed = {
+            a.name
+            for a in SCHEMA.attributes
+            if given(planned.get(a.name)) and planned.get(a.name) != current.get(a.name)
+        }
+        changed |= {
+            b.name
+            for b in blocks_of(SCHEMA)
+            if b.name != "timeouts"
+            and not b.semantically_equal(current.get(b.name), planned.get(b.name))
+        }
+        return changed
+
+    def deleted(self, current: dict[str, Any]) -> None:
+        where = path(current["service_name"], current["id"])
+        api.delete(
+            self.client(), where, f"kube {current['id']}", timeout=self.timeout(current, "delete")
         )
 
-    def delete(self, ctx: DeleteContext, current: dict[str, Any]) -> None:
-        where = path(current["service_name"], current["id"])
-        try:
-            api.delete(
-                self.provider.client(), where, f"kube {current['id']}", timeout=DELETE_TIMEOUT
-            )
-        except api.Failure as e:
-            ctx.diagnostics.add_error(e.summary, e.detail)
-
-    def import_(self, ctx: ImportContext, id: str) -> dict[str, Any] | None:
-        parts = id.split("/", 1)
-        if len(parts) != 2 or not all(parts):
-            ctx.diagnostics.add_error(
-                "import Id is not service_name/kubeid formatted",
-                f"got {id!r}; e.g. tofu import ovh_cloud_project_kube.my_kube_cluster "
-                "SERVICE_NAME/KUBE_ID",
-            )
-            return None
-        try:
-            state = self._read(parts[0], parts[1], None)
-        except api.Failure as e:
-            ctx.diagnostics.add_error(e.summary, e.detail)
-            return None
+    def imported(self, id: str) -> dict[str, Any] | None:
+        service, kube_id = split_id(
+            id,
+            pieces=2,
+            parts=2,
+            message="import Id is not service_name/kubeid formatted",
+        )
+        state = self._read(service, kube_id, {})
         if state is None:
-            ctx.diagnostics.add_error(f"no cluster {parts[1]} in project {parts[0]}")
+            raise api.Failure(
+                f"no cluster {kube_id} in project {service}",
+                "e.g. tofu import ovh_cloud_project_kube.my_kube_cluster SERVICE_NAME/KUBE_ID",
+            )
         return state

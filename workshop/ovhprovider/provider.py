@@ -11,8 +11,17 @@ from tf.iface import Provider
 from tf.utils import Diagnostics
 
 from workshop.ovhprovider import SOURCE, api
+from workshop.ovhprovider.access import CloudProjectKubeIpRestrictions, CloudProjectKubeOidc
+from workshop.ovhprovider.datasources import DATA_SOURCES
 from workshop.ovhprovider.kube import CloudProjectKube
 from workshop.ovhprovider.nodepool import CloudProjectKubeNodepool
+
+RESOURCES = [
+    CloudProjectKube,
+    CloudProjectKubeNodepool,
+    CloudProjectKubeIpRestrictions,
+    CloudProjectKubeOidc,
+]
 
 ARGUMENTS = (
     ("endpoint", False),
@@ -62,7 +71,7 @@ class OvhProvider(Provider):
             return self._client
 
     def get_data_sources(self) -> list[Any]:
-        return []
+        return list(DATA_SOURCES)
 
     def get_resources(self) -> list[Any]:
-        return [CloudProjectKube, CloudProjectKubeNodepool]
+        return list(RESOURCES)

@@ -1,0 +1,11 @@
+# From ovh/terraform-provider-ovh at a1ae5bcee34b (2026-08-21, after v2.19.0):
+# docs/data-sources/cloud_project_kube_nodepool_nodes.md (examples/data-sources/cloud_project_kube_nodepool_nodes/example_1.tf)
+data "ovh_cloud_project_kube_nodepool_nodes" "nodes" {
+  service_name  = "XXXXXX"
+  kube_id       = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxx"
+  name          = "XXXXXX"
+}
+
+output "nodes" {
+  value = data.ovh_cloud_project_kube_nodepool_nodes.nodes
+}

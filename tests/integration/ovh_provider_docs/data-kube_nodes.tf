@@ -1,0 +1,10 @@
+# From ovh/terraform-provider-ovh at a1ae5bcee34b (2026-08-21, after v2.19.0):
+# docs/data-sources/cloud_project_kube_nodes.md (examples/data-sources/cloud_project_kube_nodes/example_1.tf)
+data "ovh_cloud_project_kube_nodes" "nodes" {
+  service_name  = "XXXXXX"
+  kube_id       = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxx"
+}
+
+output "nodes" {
+  value = data.ovh_cloud_project_kube_nodes.nodes
+}

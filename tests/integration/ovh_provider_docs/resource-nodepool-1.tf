@@ -1,0 +1,9 @@
+# From ovh/terraform-provider-ovh at a1ae5bcee34b (2026-08-21, after v2.19.0):
+# docs/resources/cloud_project_kube_nodepool.md, example 1 (examples/resources/cloud_project_kube_nodepool/example_1.tf)
+resource "ovh_cloud_project_kube_nodepool" "node_pool" {
+  service_name  = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+  kube_id       = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+  name          = "my-pool-1" //Warning: "_" char is not allowed!
+  flavor_name   = "b3-8"
+  desired_nodes = 3
+}
