@@ -36,4 +36,20 @@ def main() -> None:
     # run_provider builds its servicer from this name when it is called: ours plans and
     # encodes as the real provider's SDK does (see workshop/ovhprovider/servicer.py)
     framework.ProviderServicer = Servicer
+    _end_with_parent()
     run_provider(OvhProvider())
+
+
+def _end_with_parent() -> None:
+    """Ask Linux for SIGTERM when OpenTofu goes, however it goes: a tofu killed mid-apply
+    (Ctrl-C twice, a timeout) must not leave this process behind (60 MiB, a Binder's)."""
+    import contextlib
+    import ctypes
+    import os
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent went before the call above
+            os.kill(os.getpid(), signal.SIGTERM)
