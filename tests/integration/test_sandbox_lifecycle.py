@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,12 @@ def test_a_restart_hands_the_nodes_to_the_new_kwok_at_once(second: Sandbox) -> N
         items = json.loads(kubectl("get", "leases", "-n", "kube-node-lease", "-o", "json"))
         return {i["metadata"]["name"]: i["metadata"]["uid"] for i in items["items"]}
 
-    held = leases()
-    assert held  # kwok holds a lease per node
+    # kwok takes a lease per node once it runs: `up` may return before (the nodes are Ready
+    # from the last run), so wait for it rather than read it at once
+    deadline = time.monotonic() + 60
+    while not (held := leases()):
+        assert time.monotonic() < deadline, "kwok never took the node's lease"
+        time.sleep(0.5)
     assert second.down() is True
     assert second.up() is True
     assert (
