@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from tests.conftest import Kubectl
 from workshop.cli import cli
 from workshop.cluster import Cluster
+from workshop.course import reporting
 
 pytestmark = pytest.mark.integration
 
@@ -91,8 +92,8 @@ CSR = json.dumps(
 )
 PROGRESS = json.dumps(
     {
-        "apiVersion": "workshop.dev/v1alpha1",
-        "kind": "LabProgress",
+        "apiVersion": reporting.API_VERSION,
+        "kind": reporting.KIND,
         "metadata": {
             "name": "bob-04-fake",
             "labels": {"workshop.dev/class": CLASS, "workshop.dev/learner": "bob"},
@@ -272,7 +273,7 @@ ATTACKS = [
         "ask more than one's quota",
         QUOTA,
         ("create", "-n", A_LAB, "-f", "-"),
-        stdin=pod("greedy", container={"resources": {"requests": {"cpu": "1500m"}}}),
+        stdin=pod("greedy", container={"resources": {"limits": {"cpu": "1500m"}}}),
     ),
     Attack(
         "limitrange",

@@ -227,8 +227,8 @@ def test_a_learner_binds_their_own_serviceaccount(alice: Kubectl) -> None:
 def test_counts_cap_the_kinds_a_learner_creates(alice: Kubectl) -> None:
     quota = yaml.safe_load(alice("get", "resourcequota", "learner", "-n", LAB, "-o", "yaml"))
     for kind in ("count/roles.rbac.authorization.k8s.io", "count/cronjobs.batch", "secrets"):
-        assert quota["spec"]["hard"][kind] == plans.QUOTA[kind]
-    cap = int(plans.QUOTA["count/cronjobs.batch"])
+        assert quota["spec"]["hard"][kind] == plans.COUNTS[kind]
+    cap = int(plans.COUNTS["count/cronjobs.batch"])
     for n in range(cap):
         alice(
             "create", "cronjob", f"tick-{n}", "--image=busybox", "--schedule=0 0 1 1 *", "-n", LAB

@@ -43,11 +43,13 @@ def _local_sandbox(admin: Any) -> tuple[Any, Any] | None:
         return None
     from workshop.sandbox import Sandbox
 
-    box = Sandbox()
-    status = box.status()
-    if not status.running or status.api_url != admin.server.rstrip("/"):
-        return None
-    return box, status
+    # the sandbox whose kubeconfig this is (<home>/kubeconfig), else this user's own
+    homes = [p.parent for p in admin.kubeconfig_paths if (p.parent / "sandbox").is_dir()]
+    for box in [*(Sandbox(home) for home in homes), Sandbox()]:
+        status = box.status()
+        if status.running and status.api_url == admin.server.rstrip("/"):
+            return box, status
+    return None
 
 
 def _unjailed_exec(admin: Any) -> str | None:
