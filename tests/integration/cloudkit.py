@@ -1,18 +1,49 @@
-"""What the emulated OVHcloud API's integration tests share: waits and kubectl."""
+"""What the emulated OVHcloud API's integration tests share: a home with its emulator,
+waits and kubectl."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
+OVH_KEYS = ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")
+
+
+@contextlib.contextmanager
+def cloud_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A workshop home of its own, and none of the caller's OVHcloud settings."""
+    from workshop.tools import mks
+
+    home = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKSHOP_HOME", str(home))
+        for key in OVH_KEYS:
+            mp.delenv(f"OVH_{key}", raising=False)
+        mp.delenv(mks.PROJECT_ENV, raising=False)
+        yield home
+
+
+@contextlib.contextmanager
+def emulator_in(home: Path) -> Iterator[Any]:
+    """The emulated API in ``home``, delays off, with credentials; stopped at the end."""
+    from workshop.cloud import Emulator
+
+    em = Emulator(home, profile="instant")
+    em.up()
+    em.credentials()
+    try:
+        yield em
+    finally:
+        em.down()
 
 
 def wait_for(what: str, check: Callable[[], Any], *, timeout: float) -> Any:

@@ -24,6 +24,7 @@ import ovh
 import pytest
 import yaml
 
+from tests.integration import cloudkit
 from workshop.cloud import Emulator
 from workshop.tools import mks, terraform
 from workshop.tools import ovh as ovh_tools
@@ -52,22 +53,14 @@ def place(work: terraform.Workspace, *fixtures: str, **values: str) -> None:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("provider-docs-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKSHOP_HOME", str(home))
-        for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
-            mp.delenv(f"OVH_{name}", raising=False)
-        mp.delenv(mks.PROJECT_ENV, raising=False)
+    with cloudkit.cloud_home(tmp_path_factory, "provider-docs-home") as home:
         yield home
 
 
 @pytest.fixture(scope="module")
 def emulator(home: Path) -> Iterator[Emulator]:
-    em = Emulator(home, profile="instant")
-    em.up()
-    em.credentials()
-    yield em
-    em.down()
+    with cloudkit.emulator_in(home) as em:
+        yield em
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from typing import Any
 import ovh
 import pytest
 
+from tests.integration import cloudkit
 from workshop import course
 from workshop.cloud import Emulator
 from workshop.tools import ovh as ovh_tools
@@ -31,21 +32,14 @@ solution: Any = course.load_module(course.find_lab("10"), "solution")
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("terraform-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKSHOP_HOME", str(home))
-        for name in ("ENDPOINT", "APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY"):
-            mp.delenv(f"OVH_{name}", raising=False)
+    with cloudkit.cloud_home(tmp_path_factory, "terraform-home") as home:
         yield home
 
 
 @pytest.fixture(scope="module")
 def emulator(home: Path) -> Iterator[Emulator]:
-    em = Emulator(home, profile="instant")
-    em.up()
-    em.credentials()
-    yield em
-    em.down()
+    with cloudkit.emulator_in(home) as em:
+        yield em
 
 
 @pytest.fixture(scope="module")
