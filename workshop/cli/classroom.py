@@ -130,7 +130,8 @@ def create(
     if unjailed:
         err.print(
             f"learners get no `kubectl exec`: in this sandbox it runs {unjailed}, so a "
-            "learner's command would reach your files and processes (run the sandbox as root, "
+            "learner's command could reach what this machine holds or serves (run the sandbox "
+            "as root, "
             "with bubblewrap and nftables from `make setup`, to give it to them in a jail with a "
             "network of its own)"
         )
