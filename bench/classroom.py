@@ -276,7 +276,6 @@ def main() -> int:
             results["rss_after_create_mib"] = total_rss_mib(box)
             board_latency(admin, out, [p.id for p in people], Path(tmp), results)
             results["rss_after_board_mib"] = total_rss_mib(box)
-            results["rss_after_work_mib"] = None  # measured after the class below
             results["rss_by_component_mib"] = {
                 c.name: round((c.rss_bytes or 0) / 2**20) for c in box.status().components
             }

@@ -53,6 +53,16 @@ def used(pods: Iterable[Object], default: dict[str, str]) -> Footprint:
     )
 
 
+def add(parts: list[Footprint]) -> Footprint:
+    """The sum of footprints."""
+    memory = sum(memory_bytes(p.memory) for p in parts)
+    return Footprint(
+        pods=sum(p.pods for p in parts),
+        cpu=f"{sum(millicores(p.cpu) for p in parts)}m",
+        memory=f"{math.ceil(memory / MIB)}Mi",
+    )
+
+
 def times(footprint: Footprint, n: int) -> Footprint:
     return Footprint(
         pods=footprint.pods * n,

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.classroom import rules
+from workshop.classroom import capacity, rules
 from workshop.classroom.roster import Learner
 from workshop.course import reporting
 from workshop.course.schema import Footprint
-from workshop.quantity import memory_bytes, millicores
 
 Object = dict[str, Any]
 SERVICE_ACCOUNT = "learner"
@@ -200,7 +199,7 @@ class ClassPlan:
     def learner_total(self) -> Footprint:
         """One learner's most over all their namespaces: the sum of the footprints."""
         parts = [self.footprint(None), *(self.footprint(ns) for ns in self.lab_namespaces)]
-        return add(parts)
+        return capacity.add(parts)
 
     def namespaces(self, learner: Learner) -> list[str]:
         """The learner's home namespace first, then one per lab."""
@@ -281,15 +280,6 @@ class ClassPlan:
                 | {"spec": {"limits": [{"type": "Container", **LIMITS}]}},
             ]
         return found
-
-
-def add(parts: list[Footprint]) -> Footprint:
-    """The sum of footprints (pods, then requests in canonical units)."""
-    cpu = sum(millicores(p.cpu) for p in parts)
-    memory = sum(memory_bytes(p.memory) for p in parts)
-    return Footprint(
-        pods=sum(p.pods for p in parts), cpu=f"{cpu}m", memory=f"{-(-memory // 2**20)}Mi"
-    )
 
 
 def _meta(

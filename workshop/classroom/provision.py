@@ -139,7 +139,8 @@ def room_for(admin: Cluster, plan: ClassPlan) -> Footprint:
 def make_room(admin: Cluster, plan: ClassPlan, tell: Say, *, timeout: float = ROOM_TIMEOUT) -> None:
     """Make sure the nodes hold the class; on the sandbox, grow its node pool to."""
     needed = needs(plan)
-    missing = capacity.shortfall(needed, room_for(admin, plan))
+    room = room_for(admin, plan)
+    missing = capacity.shortfall(needed, room)
     if not missing:
         return
     per_learner = plan.learner_total()
@@ -166,7 +167,7 @@ def make_room(admin: Cluster, plan: ClassPlan, tell: Say, *, timeout: float = RO
         if n["metadata"].get("labels", {}).get("nodepool") == pool["metadata"]["name"]
     ]
     one = capacity.room(nodes[:1], []) if nodes else None
-    more = capacity.nodes_for(capacity.missing(needed, room_for(admin, plan)), one)
+    more = capacity.nodes_for(capacity.missing(needed, room), one)
     spec = pool["spec"]
     desired = int(spec.get("desiredNodes", 0)) + more
     if desired > int(spec.get("maxNodes", desired)):
